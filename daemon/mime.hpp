@@ -1,0 +1,38 @@
+// Email messages as RFC 5322 bytes: one builder serves the SMTP adapters and the file outbox, so
+// what is tested in an .eml is exactly what an SMTP server receives.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/provider.hpp"
+
+namespace rappel {
+
+struct MimeOptions {
+  std::string from;  // "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>" or a bare address
+  std::chrono::system_clock::time_point date;
+  std::vector<std::pair<std::string, std::string>> extra_headers;  // e.g. X-Mailin-custom
+};
+
+// multipart/alternative (text + html) inside multipart/mixed with the text/calendar part when
+// email.ics is set; RFC 2047 subject and display names; Date; Message-ID derived from message.id
+// (and the From domain) so that duplicates can be recognised.
+std::string build_email(const Outbound& message, const MimeOptions& options);
+
+// The Message-ID header value build_email uses, e.g. "<rdv-4521-reminder.email@rappel.example.fr>".
+std::string message_id_for(std::string_view id, std::string_view from);
+
+bool is_valid_email_address(std::string_view address);
+
+// An iCalendar object for the appointment in `data` (starts_at, optional ends_at / duration_minutes,
+// service, place, url). method "PUBLISH" or "CANCEL"; uid stable per appointment.
+std::string appointment_ics(const nlohmann::json& data, std::string_view uid,
+                            std::string_view method);
+
+}  // namespace rappel

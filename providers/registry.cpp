@@ -1,0 +1,32 @@
+// See registry.hpp. The X-macro keeps each provider to exactly one line here.
+#include "providers/registry.hpp"
+
+#include <array>
+
+// X(type name, channel): the factory is make_<type>_provider, defined in providers/<type>.cpp.
+#define RAPPEL_PROVIDERS(X) \
+  X(log, sms)               \
+  X(file, email)
+
+namespace rappel {
+
+#define RAPPEL_DECLARE(name, channel) \
+  std::unique_ptr<Provider> make_##name##_provider(ConfigMap&, ProviderContext&);
+RAPPEL_PROVIDERS(RAPPEL_DECLARE)
+#undef RAPPEL_DECLARE
+
+namespace {
+#define RAPPEL_ENTRY(name, channel) ProviderType{#name, Channel::channel, &make_##name##_provider},
+constexpr std::array kProviderTypes{RAPPEL_PROVIDERS(RAPPEL_ENTRY)};
+#undef RAPPEL_ENTRY
+}  // namespace
+
+std::span<const ProviderType> provider_types() { return kProviderTypes; }
+
+const ProviderType* find_provider_type(std::string_view name) {
+  for (const auto& t : kProviderTypes)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace rappel
