@@ -85,7 +85,9 @@ ConfigMap::ConfigMap(YAML::Node node, std::string file, std::string where)
   if (!node_.IsMap()) fail_here("expected a mapping");
 }
 
-bool ConfigMap::has(std::string_view key) const { return bool(node_[std::string(key)]); }
+bool ConfigMap::has(std::string_view key) const {
+  return bool(node_[std::string(key)]);
+}
 
 YAML::Node ConfigMap::value(std::string_view key) {
   used_.emplace(key);

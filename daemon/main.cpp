@@ -1,7 +1,86 @@
-// rappel's command line. Replaced by the full CLI in the core work.
+// rappel's command line: the daemon and its administration commands.
+// Exit codes: 0 ok, 1 failure, 2 usage.
 #include <iostream>
 
-int main() {
-  std::cout << "rappel " << RAPPEL_VERSION << "\n";
-  return 0;
+#include <CLI/CLI.hpp>
+
+#include "daemon/admin.hpp"
+#include "daemon/daemon.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rappel: appointment reminders by SMS and email for RDV-Solidarités"};
+  app.set_version_flag("--version", std::string("rappel ") + RAPPEL_VERSION);
+  app.require_subcommand(1);
+  std::string config = "/etc/rappel/rappel.yaml";
+
+  rappel::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "Run the daemon");
+  run_cmd->add_option("--config,-c", run.config_path, "Configuration file")->default_val(config);
+  run_cmd->add_option("--instance", run.instance,
+                      "Instance name (consumer name in the inbox group)");
+
+  auto* check = app.add_subcommand("check-config", "Validate the configuration and templates");
+  check->add_option("--config,-c", config, "Configuration file")->capture_default_str();
+
+  rappel::EnqueueOptions enqueue;
+  auto* enq = app.add_subcommand("enqueue", "Add a schedule entry to the inbox");
+  enq->add_option("--config,-c", enqueue.config_path)->default_val(config);
+  enq->add_option("--file", enqueue.file, "JSON payload to add as is");
+  enq->add_option("--key", enqueue.key);
+  enq->add_option("--department", enqueue.department);
+  enq->add_option("--event", enqueue.event)->default_val("rdv_upcoming_reminder");
+  enq->add_option("--channel", enqueue.channels, "sms and/or email")->default_val("sms");
+  enq->add_option("--phone", enqueue.phone);
+  enq->add_option("--email", enqueue.email);
+  enq->add_option("--name", enqueue.name);
+  enq->add_option("--send-at", enqueue.send_at, "ISO-8601 with offset; default now");
+  enq->add_option("--expires-at", enqueue.expires_at);
+  enq->add_option("--data", enqueue.data_file, "JSON file with the template data");
+
+  std::string key;
+  bool json = false;
+  auto* cancel = app.add_subcommand("cancel", "Cancel every channel of a key not yet sent");
+  cancel->add_option("--config,-c", config)->capture_default_str();
+  cancel->add_option("key", key)->required();
+
+  auto* status = app.add_subcommand("status", "Show the messages of a key");
+  status->add_option("--config,-c", config)->capture_default_str();
+  status->add_option("key", key)->required();
+  status->add_flag("--json", json);
+
+  std::string department, event, data, channel;
+  auto* render = app.add_subcommand("render", "Print what would be sent");
+  render->add_option("--config,-c", config)->capture_default_str();
+  render->add_option("--department", department)->required();
+  render->add_option("--event", event)->required();
+  render->add_option("--data", data, "JSON file: the entry's data (or {recipient, data})");
+  render->add_option("--channel", channel)->check(CLI::IsMember({"sms", "email"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  rappel::setup_logging();
+  if (*run_cmd) return rappel::run_daemon(run);
+  if (*check) return rappel::check_config_command(config);
+  if (*enq) {
+    if (enqueue.file.empty() && (enqueue.key.empty() || enqueue.department.empty())) {
+      std::cerr << "enqueue: give --file, or --key and --department\n";
+      return 2;
+    }
+    return rappel::enqueue_command(enqueue);
+  }
+  if (*cancel) return rappel::cancel_command(config, key);
+  if (*status) return rappel::status_command(config, key, json);
+  if (*render) return rappel::render_command(config, department, event, data, channel);
+  return 2;
 }

@@ -1,4 +1,5 @@
-// Phone numbers, through libphonenumber: parse with the département's region, keep SMS-capable ones.
+// Phone numbers, through libphonenumber: parse with the département's region, keep SMS-capable
+// ones.
 #pragma once
 
 #include <optional>
@@ -21,7 +22,8 @@ PhoneCheck normalize_sms_number(std::string_view raw, std::string_view region,
 // "+33612345678" -> "0612345678" (national format, digits only).
 std::string national_number(std::string_view e164);
 
-// The libphonenumber region of a French département code: "971" -> "GP", "974" -> "RE", "77" -> "FR".
+// The libphonenumber region of a French département code: "971" -> "GP", "974" -> "RE", "77" ->
+// "FR".
 std::string region_of_department(std::string_view department_code);
 
 // France and its overseas départements: FR, GP, MQ, GF, RE, YT.

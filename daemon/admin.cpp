@@ -1,0 +1,242 @@
+// See admin.hpp. Exit codes: 0 ok, 1 failure (the message says why).
+#include "daemon/admin.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/config_node.hpp"
+#include "daemon/gsm7.hpp"
+#include "daemon/render.hpp"
+
+namespace rappel {
+namespace {
+
+using nlohmann::json;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+
+class SyncRedis {
+ public:
+  explicit SyncRedis(const RedisEndpoint& ep) {
+    timeval timeout{5, 0};
+    context_.reset(ep.unix_path.empty()
+                       ? redisConnectWithTimeout(ep.host.c_str(), ep.port, timeout)
+                       : redisConnectUnixWithTimeout(ep.unix_path.c_str(), timeout));
+    if (!context_ || context_->err)
+      throw std::runtime_error("cannot connect to Redis at " + ep.describe() + ": " +
+                               (context_ ? context_->errstr : "out of memory"));
+    if (!ep.password.empty()) {
+      std::vector<std::string> auth{"AUTH"};
+      if (!ep.username.empty()) auth.push_back(ep.username);
+      auth.push_back(ep.password);
+      run(auth);
+    }
+    if (ep.database) run({"SELECT", std::to_string(ep.database)});
+  }
+
+  Reply run(const std::vector<std::string>& argv) {
+    std::vector<const char*> args;
+    std::vector<size_t> lengths;
+    for (const auto& a : argv) args.push_back(a.data()), lengths.push_back(a.size());
+    Reply r(static_cast<redisReply*>(redisCommandArgv(context_.get(), static_cast<int>(args.size()),
+                                                      args.data(), lengths.data())));
+    if (!r) throw std::runtime_error(std::string("Redis: ") + context_->errstr);
+    if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("Redis: " + reply_string(r.get()));
+    return r;
+  }
+
+ private:
+  std::unique_ptr<redisContext, ContextDeleter> context_;
+};
+
+std::shared_ptr<Config> load_for_admin(const std::string& path, boost::asio::io_context& io) {
+  ProviderContext ctx{io, nullptr};
+  return load_config(path, ctx);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+json build_payload(const EnqueueOptions& o) {
+  if (!o.file.empty()) return json::parse(read_file(o.file));
+  json recipient = json::object();
+  if (!o.phone.empty()) recipient["phone"] = o.phone;
+  if (!o.email.empty()) recipient["email"] = o.email;
+  if (!o.name.empty()) recipient["name"] = o.name;
+  json payload{{"op", "schedule"}, {"key", o.key},           {"department", o.department},
+               {"event", o.event}, {"channels", o.channels}, {"recipient", recipient}};
+  if (!o.send_at.empty()) payload["send_at"] = o.send_at;
+  if (!o.expires_at.empty()) payload["expires_at"] = o.expires_at;
+  payload["data"] = o.data_file.empty() ? json::object() : json::parse(read_file(o.data_file));
+  return payload;
+}
+
+template <typename F>
+int guarded(F&& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << "configuration error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace
+
+int enqueue_command(const EnqueueOptions& options) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(options.config_path, io);
+    json payload = build_payload(options);
+    SyncRedis redis(config->redis);
+    Reply id = redis.run({"XADD", config->store.inbox(), "*", "payload", payload.dump()});
+    std::cout << reply_string(id.get()) << "\n";
+    return 0;
+  });
+}
+
+int cancel_command(const std::string& config_path, const std::string& key) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(config_path, io);
+    SyncRedis redis(config->redis);
+    json payload{{"op", "cancel"}, {"key", key}};
+    Reply id = redis.run({"XADD", config->store.inbox(), "*", "payload", payload.dump()});
+    std::cout << reply_string(id.get()) << "\n";
+    return 0;
+  });
+}
+
+int status_command(const std::string& config_path, const std::string& key, bool as_json) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(config_path, io);
+    SyncRedis redis(config->redis);
+    json messages = json::array();
+    for (const char* channel : {"sms", "email"}) {
+      std::string id = key + ":" + channel;
+      Reply r = redis.run({"HGETALL", config->store.message(id)});
+      if (r->elements == 0) continue;
+      json m{{"id", id}};
+      for (size_t i = 0; i + 1 < r->elements; i += 2)
+        m[reply_string(r->element[i])] = reply_string(r->element[i + 1]);
+      if (m.value("tombstone", "") == "1") continue;
+      messages.push_back(m);
+    }
+    if (messages.empty()) {
+      std::cerr << "no message with key " << key << "\n";
+      return 1;
+    }
+    if (as_json) {
+      std::cout << messages.dump(2) << "\n";
+      return 0;
+    }
+    std::cout << std::left << std::setw(8) << "CHANNEL" << std::setw(12) << "STATUS" << std::setw(9)
+              << "ATTEMPTS" << std::setw(20) << "PROVIDER" << std::setw(26) << "UPDATED"
+              << "ERROR\n";
+    for (const auto& m : messages)
+      std::cout << std::setw(8) << m.value("channel", "") << std::setw(12) << m.value("status", "")
+                << std::setw(9) << m.value("attempts", "") << std::setw(20)
+                << m.value("provider", "") << std::setw(26) << m.value("updated_at", "")
+                << m.value("error", "") << "\n";
+    return 0;
+  });
+}
+
+int check_config_command(const std::string& config_path) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(config_path, io);
+    int warnings = 0;
+    std::vector<const DepartmentConfig*> departments{&config->defaults};
+    for (const auto& [code, dept] : config->departments) departments.push_back(&dept);
+    json sample{
+        {"recipient",
+         {{"phone", "+33612345678"}, {"email", "camille@example.fr"}, {"name", "Camille Martin"}}},
+        {"data", sample_template_data()}};
+    for (const DepartmentConfig* dept : departments) {
+      if (!dept->sms) continue;
+      for (const auto& event : dept->templates->events()) {
+        RenderResult r = render_preview("sample", Channel::sms, event, sample, *dept);
+        if (!r.ok) {
+          ++warnings;
+          std::cout << "warning: département " << dept->code << ", " << event << ": " << r.error
+                    << "\n";
+          continue;
+        }
+        const SmsContent& sms = r.outbound.sms();
+        SmsText text = prepare_sms_text(sms.text);
+        std::cout << "département " << dept->code << ", " << event << ": SMS of " << text.characters
+                  << " characters, " << sms.segments << " segment(s), " << sms.encoding << "\n";
+      }
+    }
+    std::cout << config_path << ": configuration OK (" << config->providers.size()
+              << " provider account(s), " << config->departments.size() << " département(s)"
+              << (warnings ? ", " + std::to_string(warnings) + " warning(s)" : std::string())
+              << ")\n";
+    return 0;
+  });
+}
+
+int render_command(const std::string& config_path, const std::string& department,
+                   const std::string& event, const std::string& data_file,
+                   const std::string& channel_name) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(config_path, io);
+    const DepartmentConfig* dept = config->department(department);
+    if (!dept) throw std::runtime_error("unknown département '" + department + "'");
+    json content{
+        {"recipient",
+         {{"phone", "+33612345678"}, {"email", "camille@example.fr"}, {"name", "Camille Martin"}}},
+        {"data", sample_template_data()}};
+    if (!data_file.empty()) {
+      json given = json::parse(read_file(data_file));
+      if (given.contains("data") || given.contains("recipient")) {
+        if (given.contains("data")) content["data"] = given["data"];
+        if (given.contains("recipient")) content["recipient"] = given["recipient"];
+      } else {
+        content["data"] = given;
+      }
+    }
+    int status = 0;
+    for (Channel channel : {Channel::sms, Channel::email}) {
+      if (!channel_name.empty() && channel_name != to_string(channel)) continue;
+      RenderResult r = render_preview("preview", channel, event, content, *dept);
+      if (!r.ok) {
+        std::cout << "== " << to_string(channel) << ": cannot be sent: " << r.error << "\n";
+        status = 1;
+      } else if (channel == Channel::sms) {
+        const SmsContent& sms = r.outbound.sms();
+        std::cout << "== SMS (" << sms.segments << " segment(s), " << sms.encoding << ")\n"
+                  << sms.text << "\n";
+      } else {
+        const EmailContent& email = r.outbound.email();
+        std::cout << "== Email\nSubject: " << email.subject << "\n\n" << email.text << "\n";
+        if (!email.ics.empty())
+          std::cout << "(with an iCalendar " << email.ics_method << " attachment)\n";
+      }
+    }
+    return status;
+  });
+}
+
+}  // namespace rappel

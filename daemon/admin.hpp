@@ -1,0 +1,29 @@
+// The administration commands: enqueue, cancel, status, check-config, render. They talk to Redis
+// synchronously (they run once and exit) through the same public contract as the backend.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rappel {
+
+struct EnqueueOptions {
+  std::string config_path;
+  std::string file;  // a JSON payload to add as is, or empty to build one from the fields below
+  std::string key, department, event;
+  std::vector<std::string> channels;
+  std::string phone, email, name;
+  std::string send_at, expires_at;
+  std::string data_file;
+};
+
+int enqueue_command(const EnqueueOptions& options);
+int cancel_command(const std::string& config_path, const std::string& key);
+int status_command(const std::string& config_path, const std::string& key, bool json);
+int check_config_command(const std::string& config_path);
+int render_command(const std::string& config_path, const std::string& department,
+                   const std::string& event, const std::string& data_file,
+                   const std::string& channel);
+
+}  // namespace rappel

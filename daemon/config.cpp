@@ -1,0 +1,245 @@
+// See config.hpp. Reading order follows the file: redis, daemon settings, providers, départements.
+#include "daemon/config.hpp"
+
+#include <unistd.h>
+#include <filesystem>
+
+#include "daemon/config_node.hpp"
+#include "daemon/french_dates.hpp"
+#include "daemon/phone.hpp"
+#include "providers/registry.hpp"
+
+namespace rappel {
+
+bool is_french_department_code(std::string_view code) {
+  if (code == "2A" || code == "2B") return true;
+  if (code.size() == 3 && code.starts_with("97")) return code[2] >= '1' && code[2] <= '6';
+  if (code.size() != 2 || !isdigit(code[0]) || !isdigit(code[1])) return false;
+  int n = (code[0] - '0') * 10 + (code[1] - '0');
+  return n >= 1 && n <= 95 && n != 20;
+}
+
+const DepartmentConfig* Config::department(std::string_view code) const {
+  auto it = departments.find(code);
+  if (it != departments.end()) return &it->second;
+  return is_french_department_code(code) ? &defaults : nullptr;
+}
+
+Provider* Config::provider(std::string_view account) const {
+  auto it = providers.find(account);
+  return it == providers.end() ? nullptr : it->second.get();
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string default_timezone_of(std::string_view code) {
+  if (code == "971") return "America/Guadeloupe";
+  if (code == "972") return "America/Martinique";
+  if (code == "973") return "America/Cayenne";
+  if (code == "974") return "Indian/Reunion";
+  if (code == "975") return "America/Miquelon";
+  if (code == "976") return "Indian/Mayotte";
+  return "";
+}
+
+fs::path relative_to(const std::string& config_file, const std::string& path) {
+  fs::path p(path);
+  if (p.is_absolute()) return p;
+  return fs::path(config_file).parent_path() / p;
+}
+
+void read_redis(ConfigMap& root, Config& config) {
+  auto section = root.optional_map("redis");
+  std::string url = "redis://127.0.0.1:6379/0";
+  if (section) {
+    url = section->optional_secret("url").value_or(url);
+    try {
+      config.redis = parse_redis_url(url);
+    } catch (const std::invalid_argument& e) {
+      section->fail("url", e.what());
+    }
+    config.store.prefix = section->string_or("prefix", "rappel");
+    if (config.store.prefix.empty()) section->fail("prefix", "must not be empty");
+    config.store.group = section->string_or("group", "rappel");
+    if (auto user = section->optional_string("username")) config.redis.username = *user;
+    if (auto password = section->optional_secret("password")) config.redis.password = *password;
+    config.store.events_maxlen = section->integer_or("events_maxlen", 1'000'000, 1000, 1L << 40);
+    section->reject_unknown_keys();
+  } else {
+    config.redis = parse_redis_url(url);
+  }
+}
+
+void read_daemon_settings(ConfigMap& root, Config& config) {
+  char host[256] = "rappel";
+  gethostname(host, sizeof host - 1);
+  config.instance = root.string_or("instance", std::string(host) + ":" + std::to_string(getpid()));
+  if (auto d = root.optional_map("dispatch")) {
+    config.dispatch.max_in_flight = d->integer_or("max_in_flight", 512, 1, 100000);
+    config.dispatch.claim_batch = d->integer_or("claim_batch", 256, 1, 10000);
+    config.dispatch.lease = d->duration_or("lease", config.dispatch.lease);
+    config.dispatch.max_idle = d->duration_or("max_idle", config.dispatch.max_idle);
+    config.dispatch.shutdown_grace =
+        d->duration_or("shutdown_grace", config.dispatch.shutdown_grace);
+    if (config.dispatch.lease < std::chrono::seconds(1)) d->fail("lease", "must be at least 1s");
+    d->reject_unknown_keys();
+  }
+  if (auto i = root.optional_map("intake")) {
+    config.intake.max_payload = i->integer_or("max_payload", 64 * 1024, 1024, 16 << 20);
+    config.intake.batch = i->integer_or("batch", 256, 1, 10000);
+    config.intake.reclaim_after = i->duration_or("reclaim_after", config.intake.reclaim_after);
+    i->reject_unknown_keys();
+  }
+  if (auto r = root.optional_map("retention")) {
+    using std::chrono::duration_cast;
+    using std::chrono::seconds;
+    config.store.content_ttl =
+        duration_cast<seconds>(r->duration_or("content", config.store.content_ttl));
+    config.store.status_ttl =
+        duration_cast<seconds>(r->duration_or("status", config.store.status_ttl));
+    r->reject_unknown_keys();
+  }
+}
+
+void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
+  auto section = root.map("providers");
+  for (const auto& name : section.keys()) {
+    ConfigMap account = section.map(name);
+    std::string type = account.string("type");
+    const ProviderType* factory = find_provider_type(type);
+    if (!factory) account.fail("type", "unknown provider type '" + type + "'");
+    config.providers[name] = factory->create(account, ctx);
+    account.reject_unknown_keys();
+  }
+  section.reject_unknown_keys();
+}
+
+RetryPolicy read_retry(ConfigMap& dept, RetryPolicy policy) {
+  if (auto r = dept.optional_map("retry")) {
+    policy.base = r->duration_or("base", policy.base);
+    policy.cap = r->duration_or("cap", policy.cap);
+    policy.max_attempts = r->integer_or("max_attempts", policy.max_attempts, 1, 100);
+    if (policy.base.count() <= 0) r->fail("base", "must be positive");
+    r->reject_unknown_keys();
+  }
+  return policy;
+}
+
+void check_route(ConfigMap& section, const Config& config, Channel channel,
+                 const ChannelRoute& route, bool inherited_provider) {
+  for (const std::string* account : {&route.provider, &route.fallback}) {
+    if (account->empty()) continue;
+    Provider* p = config.provider(*account);
+    std::string key = account == &route.provider ? "provider" : "fallback";
+    if (!p) section.fail(key, "no provider account named '" + *account + "'");
+    if (p->channel() != channel)
+      section.fail(key, "provider account '" + *account + "' does not send " +
+                            std::string(to_string(channel)));
+    if (channel == Channel::sms && !route.sender.empty())
+      if (auto why = p->check_sender(route.sender))
+        section.fail(section.has("sender") ? "sender" : key, *why);
+  }
+  (void)inherited_provider;
+}
+
+std::optional<ChannelRoute> read_route(ConfigMap& dept, const Config& config, Channel channel,
+                                       std::optional<ChannelRoute> inherited, DepartmentConfig& d) {
+  auto section = dept.optional_map(to_string(channel));
+  if (!section) return inherited;
+  ChannelRoute route = inherited.value_or(ChannelRoute{});
+  bool had_provider = section->has("provider");
+  route.provider = section->string_or("provider", route.provider);
+  route.fallback = section->string_or("fallback", had_provider ? "" : route.fallback);
+  if (route.provider.empty()) section->fail_here("missing required key 'provider'");
+  if (channel == Channel::sms) {
+    route.sender = section->string_or("sender", route.sender);
+    d.max_segments = section->integer_or("max_segments", d.max_segments, 1, 10);
+    d.allowed_regions = section->string_list_or("allowed_regions", d.allowed_regions);
+  }
+  check_route(*section, config, channel, route, !had_provider);
+  section->reject_unknown_keys();
+  return route;
+}
+
+DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const Config& config,
+                                 const DepartmentConfig& base,
+                                 const std::string& default_templates) {
+  DepartmentConfig d = base;
+  d.code = code;
+  d.name = dept.string_or("name", code == "default" ? "" : base.name);
+  std::string tz_fallback = default_timezone_of(code);
+  d.timezone = dept.string_or("timezone", tz_fallback.empty() ? base.timezone : tz_fallback);
+  if (!is_valid_timezone(d.timezone))
+    dept.fail(dept.has("timezone") ? "timezone" : "name", "unknown time zone '" + d.timezone + "'");
+  d.region = dept.string_or("region", region_of_department(code));
+  d.sms = read_route(dept, config, Channel::sms, base.sms, d);
+  d.email = read_route(dept, config, Channel::email, base.email, d);
+  d.retry = read_retry(dept, base.retry);
+  if (auto dir = dept.optional_string("templates")) {
+    fs::path override_dir = relative_to(config.file, *dir);
+    if (!fs::is_directory(override_dir))
+      dept.fail("templates", "no such directory: " + override_dir.string());
+    d.templates = TemplateSet::load(default_templates, override_dir);
+  }
+  dept.reject_unknown_keys();
+  return d;
+}
+
+void read_departments(ConfigMap& root, Config& config, const std::string& default_templates) {
+  auto section = root.map("departments");
+  DepartmentConfig base;
+  base.timezone = "Europe/Paris";
+  base.region = "FR";
+  base.allowed_regions = default_allowed_regions();
+  base.templates = TemplateSet::load(default_templates);
+  if (section.has("default")) {
+    ConfigMap dflt = section.map("default");
+    config.defaults = read_department(dflt, "default", config, base, default_templates);
+  } else {
+    config.defaults = base;
+    config.defaults.code = "default";
+  }
+  for (const auto& code : section.keys()) {
+    if (code == "default") continue;
+    if (!is_french_department_code(code))
+      throw ConfigError(located(config.file, section.node()[code].Mark(),
+                                "departments." + code + ": not a French département code"));
+    ConfigMap dept = section.map(code);
+    config.departments[code] =
+        read_department(dept, code, config, config.defaults, default_templates);
+  }
+  section.reject_unknown_keys();
+}
+
+}  // namespace
+
+std::shared_ptr<Config> load_config(const std::string& path, ProviderContext& ctx) {
+  YAML::Node document;
+  try {
+    document = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(path + ": cannot read the file");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(located(path, e.mark, e.msg));
+  }
+  auto config = std::make_shared<Config>();
+  config->file = path;
+  ConfigMap root(document, path, "");
+  read_redis(root, *config);
+  read_daemon_settings(root, *config);
+  std::string templates = RAPPEL_DEFAULT_TEMPLATES;
+  if (auto t = root.optional_map("templates")) {
+    templates = relative_to(path, t->string("directory")).string();
+    t->reject_unknown_keys();
+  }
+  if (!fs::is_directory(templates))
+    throw ConfigError(path + ": template directory not found: " + templates);
+  read_providers(root, *config, ctx);
+  read_departments(root, *config, templates);
+  root.reject_unknown_keys();
+  return config;
+}
+
+}  // namespace rappel

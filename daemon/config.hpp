@@ -1,0 +1,85 @@
+// The daemon's configuration: one YAML file, validated completely before anything runs.
+//
+// Loading builds everything the configuration names (provider accounts, template sets) so that a
+// configuration that loads is one that works; `check-config`, start-up and reload share this path.
+// A loaded Config is immutable and shared: a reload builds a new one and swaps the pointer, and
+// messages in flight finish with the one they started with.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/redis_client.hpp"
+#include "daemon/store.hpp"
+#include "daemon/templates.hpp"
+#include "providers/provider.hpp"
+
+namespace rappel {
+
+struct RetryPolicy {
+  std::chrono::milliseconds base{30'000};
+  std::chrono::milliseconds cap{3'600'000};
+  int max_attempts = 10;
+};
+
+struct ChannelRoute {
+  std::string provider;  // account name under `providers:`
+  std::string fallback;  // account name, or empty
+  std::string sender;    // SMS sender name (overrides the account's)
+};
+
+struct DepartmentConfig {
+  std::string code;  // "77", "2A", "974", or "default"
+  std::string name;
+  std::string timezone;  // IANA
+  std::string region;    // libphonenumber region for national numbers
+  std::vector<std::string> allowed_regions;
+  std::optional<ChannelRoute> sms;
+  std::optional<ChannelRoute> email;
+  int max_segments = 2;
+  RetryPolicy retry;
+  std::shared_ptr<const TemplateSet> templates;
+};
+
+struct DispatchSettings {
+  int max_in_flight = 512;  // provider calls at once, per daemon
+  int claim_batch = 256;
+  std::chrono::milliseconds lease{120'000};   // a claimed message returns to the queue after
+  std::chrono::milliseconds max_idle{1'000};  // longest sleep without looking at the schedule
+  std::chrono::milliseconds shutdown_grace{10'000};
+};
+
+struct IntakeSettings {
+  size_t max_payload = 64 * 1024;
+  int batch = 256;
+  std::chrono::milliseconds reclaim_after{30'000};  // entries left pending by a dead instance
+};
+
+struct Config {
+  std::string file;
+  RedisEndpoint redis;
+  StoreSettings store;
+  std::string instance;  // consumer name in the inbox group
+  DispatchSettings dispatch;
+  IntakeSettings intake;
+  std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
+  DepartmentConfig defaults;
+  std::map<std::string, DepartmentConfig, std::less<>> departments;
+
+  // The configured département, `default` for a real French code not listed, else nullptr.
+  const DepartmentConfig* department(std::string_view code) const;
+  Provider* provider(std::string_view account) const;
+};
+
+// Throws ConfigError ("file:line:col: what"). `ctx.curl` may be null (check-config).
+std::shared_ptr<Config> load_config(const std::string& path, ProviderContext& ctx);
+
+// 01–19, 21–95, 2A, 2B, 971–976.
+bool is_french_department_code(std::string_view code);
+
+}  // namespace rappel

@@ -1,0 +1,65 @@
+// The dispatch loop: claim what is due, render it, hand it to its provider, record the outcome.
+//
+// It sleeps until the earliest due time in Redis (or until intake says something earlier arrived),
+// never on a fixed poll, so messages leave within milliseconds of send_at. Claims and outcomes are
+// batched: one round trip claims up to `claim_batch` messages, one records many outcomes. A daemon
+// never holds more than `max_in_flight` messages; everything else waits in Redis.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/store.hpp"
+
+namespace rappel {
+
+using ConfigSource = std::function<std::shared_ptr<const Config>()>;
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::io_context& io, Store& store, ConfigSource config);
+
+  void start();
+  void wake_at(Millis due_ms);  // something may be due at that time
+  // Stops claiming; lets in-flight sends finish for up to the grace period, then aborts them (they
+  // go back to the queue as retrying), records every outcome, then calls `done`.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+
+  int in_flight() const { return in_flight_; }
+  unsigned long sent_total() const { return sent_total_; }
+
+ private:
+  void tick();
+  void arm(Millis when);
+  void on_claim(Claim claim, int requested, const std::string& error);
+  void dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config);
+  void finish(Completion completion);
+  void flush();
+  void maybe_finish_stop();
+
+  boost::asio::io_context& io_;
+  Store& store_;
+  ConfigSource config_;
+  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer stop_timer_;
+  Millis armed_at_ = 0;  // 0: not armed
+  bool claiming_ = false;
+  bool rescan_ = false;    // a wake-up arrived during a claim
+  bool more_due_ = false;  // the last claim was cut short by capacity
+  bool stopping_ = false;
+  bool flushing_ = false;
+  bool flush_posted_ = false;
+  int in_flight_ = 0;
+  unsigned long sent_total_ = 0;
+  std::deque<Completion> pending_;
+  std::function<void()> on_stopped_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace rappel

@@ -1,0 +1,339 @@
+// See redis_client.hpp. The Watcher bridges hiredis' event hooks to Asio: hiredis owns the socket
+// (it closes it), so the Asio descriptor only waits for readiness and is released, never closed.
+#include "daemon/redis_client.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+#include <hiredis/async.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/uuid/detail/sha1.hpp>
+
+namespace rappel {
+
+std::string RedisEndpoint::describe() const {
+  if (!unix_path.empty()) return "unix:" + unix_path + "/" + std::to_string(database);
+  return host + ":" + std::to_string(port) + "/" + std::to_string(database);
+}
+
+namespace {
+
+int parse_int(std::string_view text, const char* what) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw std::invalid_argument(std::string("invalid ") + what + " in Redis URL");
+  return value;
+}
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+RedisEndpoint parse_redis_url(std::string_view url) {
+  RedisEndpoint ep;
+  if (url.starts_with("unix://")) {
+    std::string_view rest = url.substr(7);
+    size_t q = rest.find('?');
+    ep.unix_path = std::string(rest.substr(0, q));
+    if (q != std::string_view::npos) {
+      std::string_view query = rest.substr(q + 1);
+      if (!query.starts_with("db=")) throw std::invalid_argument("unknown Redis URL parameter");
+      ep.database = parse_int(query.substr(3), "database");
+    }
+    if (ep.unix_path.empty()) throw std::invalid_argument("empty socket path in Redis URL");
+    return ep;
+  }
+  if (!url.starts_with("redis://"))
+    throw std::invalid_argument("Redis URL must start with redis://");
+  std::string_view rest = url.substr(8);
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
+      ep.password = percent_decode(userinfo);
+    } else {
+      ep.username = percent_decode(userinfo.substr(0, colon));
+      ep.password = percent_decode(userinfo.substr(colon + 1));
+    }
+    rest = rest.substr(at + 1);
+  }
+  size_t slash = rest.find('/');
+  std::string_view hostport = rest.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < rest.size())
+    ep.database = parse_int(rest.substr(slash + 1), "database");
+  size_t colon = hostport.rfind(':');
+  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+    ep.port = parse_int(hostport.substr(colon + 1), "port");
+    hostport = hostport.substr(0, colon);
+  }
+  if (!hostport.empty()) ep.host = std::string(hostport);
+  return ep;
+}
+
+LuaScript::LuaScript(std::string text) : source(std::move(text)) {
+  boost::uuids::detail::sha1 hash;
+  hash.process_bytes(source.data(), source.size());
+  unsigned int digest[5];
+  hash.get_digest(digest);
+  char hex[41];
+  for (int i = 0; i < 5; ++i) std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
+  sha1.assign(hex, 40);
+}
+
+std::string reply_string(const redisReply* r) {
+  if (!r) return {};
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    default:
+      return {};
+  }
+}
+
+long long reply_integer(const redisReply* r) {
+  if (!r) return 0;
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  if (r->type == REDIS_REPLY_STRING) {
+    long long v = 0;
+    std::from_chars(r->str, r->str + r->len, v);
+    return v;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Asio side of one hiredis connection.
+
+struct RedisClient::Watcher : std::enable_shared_from_this<Watcher> {
+  boost::asio::posix::stream_descriptor descriptor;
+  redisAsyncContext* context;
+  bool want_read = false, want_write = false, reading = false, writing = false;
+
+  Watcher(boost::asio::io_context& io, redisAsyncContext* ac)
+      : descriptor(io, ac->c.fd), context(ac) {}
+
+  void arm(bool read) {
+    bool& busy = read ? reading : writing;
+    if (busy || !context) return;
+    busy = true;
+    auto type = read ? boost::asio::posix::stream_descriptor::wait_read
+                     : boost::asio::posix::stream_descriptor::wait_write;
+    descriptor.async_wait(type, [self = shared_from_this(), read](boost::system::error_code ec) {
+      (read ? self->reading : self->writing) = false;
+      if (ec || !self->context) return;
+      bool& wanted = read ? self->want_read : self->want_write;
+      if (!wanted) return;
+      if (read)
+        redisAsyncHandleRead(self->context);
+      else
+        redisAsyncHandleWrite(self->context);
+      // hiredis may have freed the context (cleanup hook) inside the call above.
+      if (self->context && (read ? self->want_read : self->want_write)) self->arm(read);
+    });
+  }
+
+  void detach() {
+    context = nullptr;
+    want_read = want_write = false;
+    boost::system::error_code ignored;
+    descriptor.cancel(ignored);
+    descriptor.release();  // hiredis closes the socket, not Asio
+  }
+
+  static void add_read(void* p) { set(p, true, true); }
+  static void del_read(void* p) { set(p, true, false); }
+  static void add_write(void* p) { set(p, false, true); }
+  static void del_write(void* p) { set(p, false, false); }
+  static void cleanup(void* p) { static_cast<Watcher*>(p)->detach(); }
+  static void set(void* p, bool read, bool on) {
+    auto* w = static_cast<Watcher*>(p);
+    (read ? w->want_read : w->want_write) = on;
+    if (on) w->arm(read);
+  }
+};
+
+RedisClient::RedisClient(boost::asio::io_context& io, RedisEndpoint endpoint, std::string name)
+    : io_(io), endpoint_(std::move(endpoint)), name_(std::move(name)), reconnect_timer_(io) {}
+
+RedisClient::~RedisClient() {
+  stopped_ = true;
+  if (context_) {
+    redisAsyncContext* ac = context_;
+    context_ = nullptr;
+    ac->data = nullptr;
+    redisAsyncFree(ac);  // pending callbacks run now with a null reply
+  }
+}
+
+void RedisClient::start() {
+  stopped_ = false;
+  connect();
+}
+
+void RedisClient::stop() {
+  stopped_ = true;
+  reconnect_timer_.cancel();
+  if (context_) redisAsyncDisconnect(context_);  // lets pending replies arrive first
+}
+
+void RedisClient::connect() {
+  if (stopped_ || context_) return;
+  redisAsyncContext* ac = endpoint_.unix_path.empty()
+                              ? redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port)
+                              : redisAsyncConnectUnix(endpoint_.unix_path.c_str());
+  if (!ac || ac->err) {
+    std::string why = ac ? ac->errstr : "out of memory";
+    if (ac) redisAsyncFree(ac);
+    handle_disconnect(why);
+    return;
+  }
+  context_ = ac;
+  ac->data = this;
+  watcher_ = std::make_shared<Watcher>(io_, ac);
+  ac->ev.data = watcher_.get();
+  ac->ev.addRead = &Watcher::add_read;
+  ac->ev.delRead = &Watcher::del_read;
+  ac->ev.addWrite = &Watcher::add_write;
+  ac->ev.delWrite = &Watcher::del_write;
+  ac->ev.cleanup = &Watcher::cleanup;
+  redisAsyncSetConnectCallback(ac, &RedisClient::connect_callback);
+  redisAsyncSetDisconnectCallback(ac, &RedisClient::disconnect_callback);
+
+  // Queued before anything else, so every later command runs authenticated on the right database.
+  auto log_error = [name = name_](const redisReply*, const std::string& error) {
+    if (!error.empty()) spdlog::error("redis {}: {}", name, error);
+  };
+  if (!endpoint_.password.empty()) {
+    std::vector<std::string> auth{"AUTH"};
+    if (!endpoint_.username.empty()) auth.push_back(endpoint_.username);
+    auth.push_back(endpoint_.password);
+    command(auth, log_error);
+  }
+  if (endpoint_.database != 0) command({"SELECT", std::to_string(endpoint_.database)}, log_error);
+}
+
+void RedisClient::connect_callback(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisClient*>(ac->data);
+  if (!self) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context right after this callback.
+    self->context_ = nullptr;
+    self->handle_disconnect(ac->errstr);
+    return;
+  }
+  self->connected_ = true;
+  self->backoff_ = std::chrono::milliseconds(100);
+  spdlog::info("redis {}: connected to {}", self->name_, self->endpoint_.describe());
+  if (self->on_connect_) self->on_connect_();
+}
+
+void RedisClient::disconnect_callback(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisClient*>(ac->data);
+  if (!self) return;
+  self->context_ = nullptr;
+  self->handle_disconnect(status == REDIS_OK ? "closed" : ac->errstr);
+}
+
+void RedisClient::handle_disconnect(const std::string& why) {
+  bool was_connected = connected_;
+  connected_ = false;
+  if (stopped_) return;
+  if (was_connected) {
+    ++reconnects_;
+    spdlog::warn("redis {}: connection to {} lost ({}); reconnecting", name_, endpoint_.describe(),
+                 why);
+  } else {
+    spdlog::warn("redis {}: cannot connect to {} ({}); retrying in {} ms", name_,
+                 endpoint_.describe(), why, backoff_.count());
+  }
+  schedule_reconnect();
+}
+
+void RedisClient::schedule_reconnect() {
+  reconnect_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+  reconnect_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) connect();
+  });
+}
+
+namespace {
+
+void reply_trampoline(redisAsyncContext* ac, void* reply, void* privdata) {
+  std::unique_ptr<RedisCallback> done(static_cast<RedisCallback*>(privdata));
+  auto* r = static_cast<redisReply*>(reply);
+  if (!r) {
+    (*done)(nullptr, ac && ac->errstr[0] ? std::string(ac->errstr) : "connection lost");
+  } else if (r->type == REDIS_REPLY_ERROR) {
+    (*done)(r, std::string(r->str, r->len));
+  } else {
+    (*done)(r, std::string());
+  }
+}
+
+}  // namespace
+
+void RedisClient::command(const std::vector<std::string>& argv, RedisCallback done) {
+  if (!context_) {
+    boost::asio::post(io_, [done = std::move(done)] { done(nullptr, "not connected to Redis"); });
+    return;
+  }
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  args.reserve(argv.size());
+  lengths.reserve(argv.size());
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* holder = new RedisCallback(std::move(done));
+  if (redisAsyncCommandArgv(context_, &reply_trampoline, holder, static_cast<int>(args.size()),
+                            args.data(), lengths.data()) != REDIS_OK) {
+    std::unique_ptr<RedisCallback> owned(holder);
+    boost::asio::post(io_,
+                      [done = std::move(*owned)] { done(nullptr, "Redis connection closing"); });
+  }
+}
+
+void RedisClient::eval(const LuaScript& script, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& args, RedisCallback done) {
+  auto build = [&](const std::string& verb, const std::string& body) {
+    std::vector<std::string> argv{verb, body, std::to_string(keys.size())};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  };
+  auto eval_argv = std::make_shared<std::vector<std::string>>(build("EVAL", script.source));
+  command(build("EVALSHA", script.sha1),
+          [self = weak_from_this(), eval_argv, done = std::move(done)](
+              const redisReply* reply, const std::string& error) mutable {
+            auto client = self.lock();
+            if (client && error.starts_with("NOSCRIPT")) {
+              client->command(*eval_argv, std::move(done));
+              return;
+            }
+            done(reply, error);
+          });
+}
+
+}  // namespace rappel

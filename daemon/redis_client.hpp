@@ -1,0 +1,90 @@
+// Redis from the event loop: hiredis' asynchronous API driven by Boost.Asio.
+//
+// One RedisClient is one connection. It reconnects by itself with capped backoff when Redis goes
+// away; a command issued while disconnected fails at once with an error, and its caller decides
+// when to try again (all of rappel's state lives in Redis, so nothing is lost by failing fast).
+// Lua scripts go through EVALSHA and fall back to EVAL on NOSCRIPT, so a Redis that restarted or
+// failed over (empty script cache) needs no special handling.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+struct redisAsyncContext;
+
+namespace rappel {
+
+struct RedisEndpoint {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string unix_path;  // when set, host/port are ignored
+  std::string username;
+  std::string password;
+  int database = 0;
+  std::string describe() const;  // for logs: never the password
+};
+
+// redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]. Throws
+// std::invalid_argument with the reason.
+RedisEndpoint parse_redis_url(std::string_view url);
+
+// A reply is only valid during the callback. `error` is empty on success; it holds Redis' error
+// text for an error reply, or the connection problem when the command could not complete.
+using RedisCallback = std::function<void(const redisReply* reply, const std::string& error)>;
+
+struct LuaScript {
+  std::string source;
+  std::string sha1;  // computed once from source
+  explicit LuaScript(std::string text);
+};
+
+class RedisClient : public std::enable_shared_from_this<RedisClient> {
+ public:
+  RedisClient(boost::asio::io_context& io, RedisEndpoint endpoint, std::string name);
+  ~RedisClient();
+
+  void start();  // connects, and keeps reconnecting until stop()
+  void stop();
+  bool connected() const { return connected_; }
+  unsigned long reconnects() const { return reconnects_; }
+  // Called (on the loop) each time a connection is established (after AUTH/SELECT are queued).
+  void on_connect(std::function<void()> fn) { on_connect_ = std::move(fn); }
+
+  void command(const std::vector<std::string>& argv, RedisCallback done);
+  void eval(const LuaScript& script, const std::vector<std::string>& keys,
+            const std::vector<std::string>& args, RedisCallback done);
+
+ private:
+  struct Watcher;
+  void connect();
+  void schedule_reconnect();
+  void handle_disconnect(const std::string& why);
+  static void connect_callback(const redisAsyncContext* ac, int status);
+  static void disconnect_callback(const redisAsyncContext* ac, int status);
+
+  boost::asio::io_context& io_;
+  RedisEndpoint endpoint_;
+  std::string name_;
+  redisAsyncContext* context_ = nullptr;
+  std::shared_ptr<Watcher> watcher_;
+  boost::asio::steady_timer reconnect_timer_;
+  std::chrono::milliseconds backoff_{100};
+  bool connected_ = false;
+  bool stopped_ = true;
+  unsigned long reconnects_ = 0;
+  std::function<void()> on_connect_;
+};
+
+// Reading replies.
+std::string reply_string(const redisReply* r);  // string/status/integer as text; "" otherwise
+long long reply_integer(const redisReply* r);   // integer, or a string holding one; 0 otherwise
+
+}  // namespace rappel

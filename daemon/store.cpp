@@ -1,0 +1,146 @@
+// See store.hpp.
+#include "daemon/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/store_scripts.hpp"
+
+namespace rappel {
+
+Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings)
+    : redis_(std::move(redis)), settings_(std::move(settings)) {}
+
+std::vector<std::string> Store::common_args() const {
+  Millis now = now_ms();
+  return {settings_.prefix,
+          std::to_string(now),
+          iso_utc(now),
+          std::to_string(settings_.events_maxlen),
+          std::to_string(settings_.content_ttl.count()),
+          std::to_string(settings_.status_ttl.count())};
+}
+
+// Declared for Redis Cluster routing: with a prefix in braces ("{rappel}") every key of rappel,
+// these and the per-message ones the scripts build, hashes to the same slot.
+std::vector<std::string> Store::keys() const {
+  return {settings_.inbox(), settings_.events(), settings_.schedule(), settings_.inflight()};
+}
+
+void Store::ensure_group(Done done) {
+  // From id 0: entries added before the group existed are processed, not skipped.
+  redis_->command({"XGROUP", "CREATE", settings_.inbox(), settings_.group, "0", "MKSTREAM"},
+                  [done = std::move(done)](const redisReply*, const std::string& error) {
+                    done(error.starts_with("BUSYGROUP") ? std::string() : error);
+                  });
+}
+
+void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& op : ops) {
+    nlohmann::json j{{"entry", op.entry}, {"key", op.key}};
+    switch (op.kind) {
+      case IntakeOp::Kind::schedule:
+        j["op"] = "schedule";
+        j["department"] = op.department;
+        j["event"] = op.event;
+        j["channels"] = op.channels;
+        j["send_at"] = iso_utc(op.send_at_ms);
+        j["send_at_ms"] = std::to_string(op.send_at_ms);
+        j["expires_at"] = op.expires_at_ms ? iso_utc(op.expires_at_ms) : "";
+        j["expires_at_ms"] = std::to_string(op.expires_at_ms);
+        j["content"] = op.content;
+        break;
+      case IntakeOp::Kind::cancel:
+        j["op"] = "cancel";
+        break;
+      case IntakeOp::Kind::reject:
+        j["op"] = "reject";
+        j["department"] = op.department;
+        j["event"] = op.event;
+        j["channels"] = op.channels.empty() ? nlohmann::json::array() : nlohmann::json(op.channels);
+        j["error"] = op.error;
+        break;
+    }
+    batch.push_back(std::move(j));
+  }
+  auto args = common_args();
+  args.push_back(settings_.group);
+  args.push_back(batch.dump());
+  redis_->eval(
+      scripts::intake(), keys(), args,
+      [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
+}
+
+namespace {
+
+Millis score(const redisReply* r) {
+  std::string s = reply_string(r);
+  return s.empty() ? 0 : static_cast<Millis>(std::stod(s));
+}
+
+ClaimedMessage parse_claimed(const redisReply* row) {
+  ClaimedMessage m;
+  if (row->type != REDIS_REPLY_ARRAY || row->elements < 9) return m;
+  m.id = reply_string(row->element[0]);
+  m.key = reply_string(row->element[1]);
+  m.channel = reply_string(row->element[2]);
+  m.department = reply_string(row->element[3]);
+  m.event = reply_string(row->element[4]);
+  m.content = reply_string(row->element[5]);
+  m.attempt = static_cast<int>(reply_integer(row->element[6]));
+  m.send_at_ms = reply_integer(row->element[7]);
+  m.expires_at_ms = reply_integer(row->element[8]);
+  return m;
+}
+
+}  // namespace
+
+void Store::claim(int limit, std::chrono::milliseconds lease,
+                  std::function<void(Claim, const std::string& error)> done) {
+  auto args = common_args();
+  args.push_back(std::to_string(limit));
+  args.push_back(std::to_string(lease.count()));
+  redis_->eval(
+      scripts::claim(), keys(), args,
+      [done = std::move(done)](const redisReply* reply, const std::string& error) {
+        Claim claim;
+        if (!error.empty() || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+          done(std::move(claim), error.empty() ? "unexpected claim reply" : error);
+          return;
+        }
+        const redisReply* rows = reply->element[0];
+        for (size_t i = 0; i < rows->elements; ++i)
+          claim.messages.push_back(parse_claimed(rows->element[i]));
+        claim.next_due_ms = score(reply->element[1]);
+        claim.next_lease_ms = score(reply->element[2]);
+        done(std::move(claim), {});
+      });
+}
+
+void Store::complete(const std::vector<Completion>& outcomes, Done done) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& c : outcomes) {
+    nlohmann::json j{{"id", c.id},
+                     {"attempt", c.attempt},
+                     {"status", c.status},
+                     {"provider", c.provider},
+                     {"error", c.error}};
+    if (!c.provider_message_id.empty()) j["provider_message_id"] = c.provider_message_id;
+    if (c.segments) j["segments"] = c.segments;
+    if (!c.encoding.empty()) j["encoding"] = c.encoding;
+    if (c.parts) j["parts"] = c.parts;
+    if (c.outcome_unknown) j["outcome_unknown"] = true;
+    if (c.status == "retrying") {
+      j["next_attempt_ms"] = std::to_string(c.next_attempt_ms);
+      j["next_attempt_at"] = iso_utc(c.next_attempt_ms);
+    }
+    batch.push_back(std::move(j));
+  }
+  auto args = common_args();
+  args.push_back(batch.dump());
+  redis_->eval(
+      scripts::complete(), keys(), args,
+      [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
+}
+
+}  // namespace rappel

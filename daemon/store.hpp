@@ -1,0 +1,98 @@
+// The message store: rappel's public Redis contract, seen from the daemon.
+//
+// Typed operations over the Lua scripts of store_scripts.cpp. Each is one round trip, and each
+// works on a batch (intake entries, claims, outcomes), because the cost per message is dominated
+// by round trips, not by Redis' work.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/clock.hpp"
+#include "daemon/redis_client.hpp"
+
+namespace rappel {
+
+struct StoreSettings {
+  std::string prefix = "rappel";
+  std::string group = "rappel";
+  long events_maxlen = 1000000;
+  std::chrono::seconds content_ttl{7 * 24 * 3600};   // personal data, after the final status
+  std::chrono::seconds status_ttl{180 * 24 * 3600};  // the status record, after the final status
+
+  std::string inbox() const { return prefix + ":inbox"; }
+  std::string events() const { return prefix + ":events"; }
+  std::string schedule() const { return prefix + ":schedule"; }
+  std::string inflight() const { return prefix + ":inflight"; }
+  std::string message(const std::string& id) const { return prefix + ":msg:" + id; }
+  std::string content(const std::string& id) const { return prefix + ":content:" + id; }
+};
+
+// One intake entry turned into what the store applies (see intake_parse.hpp).
+struct IntakeOp {
+  enum class Kind { schedule, cancel, reject } kind = Kind::reject;
+  std::string entry;  // the inbox stream entry id
+  std::string key;
+  std::string department;
+  std::string event;
+  std::vector<std::string> channels;
+  Millis send_at_ms = 0;
+  Millis expires_at_ms = 0;  // 0: never
+  std::string content;       // JSON {"recipient":..., "data":...}
+  std::string error;         // for reject
+};
+
+struct ClaimedMessage {
+  std::string id, key, channel, department, event, content;
+  int attempt = 0;
+  Millis send_at_ms = 0;
+  Millis expires_at_ms = 0;
+};
+
+struct Claim {
+  std::vector<ClaimedMessage> messages;
+  Millis next_due_ms = 0;    // 0: nothing scheduled
+  Millis next_lease_ms = 0;  // 0: nothing in flight
+};
+
+// What became of one claimed message.
+struct Completion {
+  std::string id;
+  int attempt = 0;
+  std::string status;  // sent, retrying, failed, expired
+  std::string provider;
+  std::string provider_message_id;
+  std::string error;
+  Millis next_attempt_ms = 0;  // retrying
+  int segments = 0;
+  std::string encoding;
+  int parts = 0;
+  bool outcome_unknown = false;
+};
+
+class Store {
+ public:
+  Store(std::shared_ptr<RedisClient> redis, StoreSettings settings);
+
+  const StoreSettings& settings() const { return settings_; }
+  RedisClient& redis() { return *redis_; }
+
+  using Done = std::function<void(const std::string& error)>;
+  void ensure_group(Done done);
+  void apply_intake(const std::vector<IntakeOp>& ops, Done done);
+  void claim(int limit, std::chrono::milliseconds lease,
+             std::function<void(Claim, const std::string& error)> done);
+  void complete(const std::vector<Completion>& outcomes, Done done);
+
+ private:
+  std::vector<std::string> common_args() const;
+  std::vector<std::string> keys() const;
+
+  std::shared_ptr<RedisClient> redis_;
+  StoreSettings settings_;
+};
+
+}  // namespace rappel

@@ -1,0 +1,232 @@
+// See store_scripts.hpp. The scripts share one prelude (key names, events, status changes); each
+// is sent with EVALSHA, so the text travels once per Redis start.
+//
+// Layout under <prefix>:
+//   msg:<id>      hash: the message's state (no personal data)
+//   content:<id>  string: recipient and template data (personal data, short retention)
+//   schedule      zset id -> due time (ms): scheduled and retrying messages
+//   inflight      zset id -> lease deadline (ms): messages handed to a daemon
+//   inbox, events streams of the public contract
+#include "daemon/store_scripts.hpp"
+
+#include <string>
+
+namespace rappel::scripts {
+namespace {
+
+constexpr const char* kPrelude = R"LUA(
+local prefix = ARGV[1]
+local now_ms = tonumber(ARGV[2])
+local now_iso = ARGV[3]
+local events_maxlen = ARGV[4]
+local content_ttl = tonumber(ARGV[5])
+local status_ttl = tonumber(ARGV[6])
+local schedule_key = prefix .. ':schedule'
+local inflight_key = prefix .. ':inflight'
+local final = {sent = true, delivered = true, undelivered = true, failed = true,
+               expired = true, cancelled = true, rejected = true}
+
+local function msg_key(id) return prefix .. ':msg:' .. id end
+local function content_key(id) return prefix .. ':content:' .. id end
+
+local function emit(fields)
+  redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', events_maxlen, '*', unpack(fields))
+end
+
+local function append(list, extra)
+  if extra then for i = 1, #extra do list[#list + 1] = extra[i] end end
+  return list
+end
+
+-- Sets the status (with updated_at and error) and appends the matching event. Final statuses
+-- start the retention clocks: personal data goes first, the status record later.
+local function set_status(id, status, err, fields)
+  local h = msg_key(id)
+  redis.call('HSET', h, unpack(append({'status', status, 'updated_at', now_iso, 'error', err or ''},
+                                      fields)))
+  local m = redis.call('HMGET', h, 'key', 'channel', 'department', 'attempts', 'provider',
+                       'provider_message_id')
+  emit({'id', id, 'key', m[1] or '', 'channel', m[2] or '', 'department', m[3] or '',
+        'status', status, 'attempt', m[4] or '0', 'provider', m[5] or '',
+        'provider_message_id', m[6] or '', 'error', err or '', 'at', now_iso})
+  if final[status] then
+    redis.call('EXPIRE', content_key(id), content_ttl)
+    redis.call('EXPIRE', h, status_ttl)
+  end
+end
+
+-- Stream entry ids ("ms-seq") in arrival order; a message remembers the last entry applied to it.
+local function newer(a, b)
+  if not b or b == '' then return true end
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return true end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+
+local function replaceable(status)
+  return status == 'scheduled' or status == 'retrying' or status == 'rejected'
+end
+)LUA";
+
+constexpr const char* kIntake = R"LUA(
+local group = ARGV[7]
+local ops = cjson.decode(ARGV[8])
+local inbox = prefix .. ':inbox'
+
+local function schedule(op)
+  for _, ch in ipairs(op.channels) do
+    local id = op.key .. ':' .. ch
+    local h = msg_key(id)
+    local cur = redis.call('HMGET', h, 'status', 'intake_id')
+    -- Absent, or not yet handed to a provider, and this entry is newer than the last one applied:
+    -- (re)schedule. Anything else (in flight, sent, final, or a stale entry) is left as it is.
+    if (not cur[1]) or (replaceable(cur[1]) and newer(op.entry, cur[2])) then
+      if not cur[1] then
+        redis.call('HSET', h, 'attempts', 0, 'provider', '', 'provider_message_id', '',
+                   'created_at', now_iso)
+      end
+      redis.call('HSET', h, 'key', op.key, 'channel', ch, 'department', op.department,
+                 'event', op.event, 'send_at', op.send_at, 'send_at_ms', op.send_at_ms,
+                 'expires_at', op.expires_at, 'expires_at_ms', op.expires_at_ms,
+                 'intake_id', op.entry)
+      redis.call('SET', content_key(id), op.content)
+      redis.call('PERSIST', h)
+      redis.call('ZADD', schedule_key, op.send_at_ms, id)
+      set_status(id, 'scheduled', '')
+    end
+  end
+end
+
+local function cancel(op)
+  for _, ch in ipairs({'sms', 'email'}) do
+    local id = op.key .. ':' .. ch
+    local h = msg_key(id)
+    local cur = redis.call('HMGET', h, 'status', 'intake_id')
+    if not cur[1] then
+      -- A tombstone, so that an older schedule entry applied later (by another instance) is ignored.
+      redis.call('HSET', h, 'key', op.key, 'channel', ch, 'status', 'cancelled', 'tombstone', '1',
+                 'intake_id', op.entry, 'updated_at', now_iso)
+      redis.call('EXPIRE', h, status_ttl)
+    elseif (cur[1] == 'scheduled' or cur[1] == 'retrying') and newer(op.entry, cur[2]) then
+      redis.call('ZREM', schedule_key, id)
+      redis.call('HSET', h, 'intake_id', op.entry)
+      set_status(id, 'cancelled', '')
+    end
+  end
+end
+
+local function reject(op)
+  local recorded = false
+  for _, ch in ipairs(op.channels or {}) do
+    local id = op.key .. ':' .. ch
+    local h = msg_key(id)
+    if redis.call('EXISTS', h) == 0 then
+      redis.call('HSET', h, 'key', op.key, 'channel', ch, 'department', op.department or '',
+                 'event', op.event or '', 'attempts', 0, 'provider', '', 'provider_message_id', '',
+                 'created_at', now_iso, 'intake_id', op.entry)
+      set_status(id, 'rejected', op.error, {'entry', op.entry})
+      recorded = true
+    end
+  end
+  if not recorded then
+    -- No message record to attach it to (no usable key, or the key already exists with a valid
+    -- message that this bad entry must not overwrite): report it on the events stream only.
+    emit({'id', '', 'key', op.key or '', 'channel', '', 'department', op.department or '',
+          'status', 'rejected', 'attempt', '0', 'provider', '', 'provider_message_id', '',
+          'error', op.error, 'at', now_iso, 'entry', op.entry})
+  end
+end
+
+for _, op in ipairs(ops) do
+  if op.op == 'schedule' then schedule(op)
+  elseif op.op == 'cancel' then cancel(op)
+  else reject(op) end
+  -- Acknowledged in the same script that stored its effect: an entry is never half-applied.
+  redis.call('XACK', inbox, group, op.entry)
+  redis.call('XDEL', inbox, op.entry)
+end
+return #ops
+)LUA";
+
+constexpr const char* kClaim = R"LUA(
+local limit = tonumber(ARGV[7])
+local lease = tonumber(ARGV[8])
+
+-- Leases that ran out: the daemon holding them died or lost Redis for longer than the lease.
+local stale = redis.call('ZRANGEBYSCORE', inflight_key, '-inf', now_ms, 'LIMIT', 0, limit)
+for _, id in ipairs(stale) do
+  redis.call('ZREM', inflight_key, id)
+  if redis.call('HGET', msg_key(id), 'status') == 'sending' then
+    redis.call('ZADD', schedule_key, now_ms, id)
+    set_status(id, 'retrying', 'lease expired while sending: outcome unknown', {'outcome_unknown', '1'})
+  end
+end
+
+local claimed = {}
+local due = redis.call('ZRANGEBYSCORE', schedule_key, '-inf', now_ms, 'LIMIT', 0, limit)
+for _, id in ipairs(due) do
+  redis.call('ZREM', schedule_key, id)
+  local h = msg_key(id)
+  local m = redis.call('HMGET', h, 'status', 'expires_at_ms', 'key', 'channel', 'department',
+                       'event', 'send_at_ms')
+  if m[1] == 'scheduled' or m[1] == 'retrying' then
+    local expires = tonumber(m[2] or '0') or 0
+    if expires > 0 and expires <= now_ms then
+      set_status(id, 'expired', 'expires_at passed before it could be sent')
+    else
+      local attempt = redis.call('HINCRBY', h, 'attempts', 1)
+      redis.call('ZADD', inflight_key, now_ms + lease, id)
+      set_status(id, 'sending', '')
+      local content = redis.call('GET', content_key(id)) or '{}'
+      claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', content,
+                               tostring(attempt), m[7] or '0', m[2] or '0'}
+    end
+  end
+end
+
+local next_due = redis.call('ZRANGE', schedule_key, 0, 0, 'WITHSCORES')
+local next_lease = redis.call('ZRANGE', inflight_key, 0, 0, 'WITHSCORES')
+return {claimed, next_due[2] or '', next_lease[2] or ''}
+)LUA";
+
+constexpr const char* kComplete = R"LUA(
+local outcomes = cjson.decode(ARGV[7])
+local applied = 0
+for _, c in ipairs(outcomes) do
+  local h = msg_key(c.id)
+  local m = redis.call('HMGET', h, 'status', 'attempts')
+  -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
+  -- message was claimed again must not overwrite the newer attempt.
+  if m[1] == 'sending' and m[2] == tostring(c.attempt) then
+    redis.call('ZREM', inflight_key, c.id)
+    local fields = {'provider', c.provider or ''}
+    for _, name in ipairs({'provider_message_id', 'segments', 'encoding', 'parts', 'next_attempt_at'}) do
+      if c[name] ~= nil and c[name] ~= '' then append(fields, {name, tostring(c[name])}) end
+    end
+    if c.outcome_unknown then append(fields, {'outcome_unknown', '1'}) end
+    if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
+    set_status(c.id, c.status, c.error, fields)
+    applied = applied + 1
+  end
+end
+return applied
+)LUA";
+
+}  // namespace
+
+const LuaScript& intake() {
+  static const LuaScript script(std::string(kPrelude) + kIntake);
+  return script;
+}
+const LuaScript& claim() {
+  static const LuaScript script(std::string(kPrelude) + kClaim);
+  return script;
+}
+const LuaScript& complete() {
+  static const LuaScript script(std::string(kPrelude) + kComplete);
+  return script;
+}
+
+}  // namespace rappel::scripts

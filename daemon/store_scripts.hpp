@@ -1,0 +1,17 @@
+// The Lua scripts that change a message's state. Every state change of rappel happens inside one
+// of these, atomically with the event it appends to <prefix>:events, which is what makes the
+// public contract hold with several daemon instances and crashes at any point.
+#pragma once
+
+#include "daemon/redis_client.hpp"
+
+namespace rappel::scripts {
+
+// ARGV common to every script: prefix, now_ms, now_iso, events_maxlen, content_ttl_s, status_ttl_s.
+constexpr int kCommonArgs = 6;
+
+const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject operations
+const LuaScript& claim();     // ARGV+: limit, lease_ms
+const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages
+
+}  // namespace rappel::scripts

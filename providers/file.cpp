@@ -1,0 +1,70 @@
+// `file`: an email provider that writes each email as an .eml file into a directory.
+// For development, demos and tests: the file holds exactly the bytes an SMTP server would get
+// (daemon/mime.cpp builds both). Written to a temporary name then renamed, so a reader never sees
+// half a message.
+#include <filesystem>
+#include <fstream>
+
+#include <boost/asio/post.hpp>
+
+#include "daemon/mime.hpp"
+#include "providers/registry.hpp"
+
+namespace rappel {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileProvider final : public Provider {
+ public:
+  FileProvider(ProviderContext& ctx, fs::path directory, std::string from)
+      : io_(ctx.io), directory_(std::move(directory)), from_(std::move(from)) {}
+
+  Channel channel() const override { return Channel::email; }
+
+  void send(const Outbound& message, SendCallback done) override {
+    SendResult result = write(message);
+    boost::asio::post(io_, [done = std::move(done), result = std::move(result)] { done(result); });
+  }
+
+ private:
+  SendResult write(const Outbound& message) {
+    MimeOptions options;
+    options.from = from_;
+    options.date = std::chrono::system_clock::now();
+    options.extra_headers.emplace_back("X-Mailin-custom", message.id);
+    std::string bytes = build_email(message, options);
+    std::string name = message.id;
+    for (char& c : name)
+      if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    fs::path target = directory_ / (name + ".eml");
+    fs::path temporary = directory_ / ("." + name + ".tmp");
+    std::error_code ec;
+    fs::create_directories(directory_, ec);
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) return SendResult::failure(Outcome::transient, "cannot write to the outbox");
+    }
+    fs::rename(temporary, target, ec);
+    if (ec)
+      return SendResult::failure(Outcome::transient, "cannot write to the outbox: " + ec.message());
+    return SendResult::accepted(message_id_for(message.id, from_));
+  }
+
+  boost::asio::io_context& io_;
+  fs::path directory_;
+  std::string from_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_file_provider(ConfigMap& settings, ProviderContext& ctx) {
+  fs::path directory = settings.string("directory");
+  if (directory.is_relative()) directory = fs::path(settings.file()).parent_path() / directory;
+  std::string from =
+      settings.string_or("from", "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>");
+  return std::make_unique<FileProvider>(ctx, directory, from);
+}
+
+}  // namespace rappel
