@@ -8,6 +8,14 @@
 //   <event>/email_text.mustache     (required)
 //   <event>/email_html.mustache     (required)
 // Only the HTML body is HTML-escaped; the subject never carries CR/LF.
+// Events are the sub-directories of the base directory (and of the override directory: a
+// département may add an event of its own if it provides every required file). A *.mustache file
+// with any other name is an error, so that a misspelt override never silently does nothing.
+// Partials ({{> name}}) are not supported and render empty. An empty string or null is false in a
+// section, as in mustache.js: "{{#phone}} ou au {{phone}}{{/phone}}" says nothing without a phone.
+//
+// A TemplateSet is immutable once loaded; every render_* is const and may be called concurrently
+// from any thread.
 #pragma once
 
 #include <filesystem>
@@ -32,7 +40,10 @@ class TemplateSet {
   std::vector<std::string> events() const;
   bool has_short_sms(std::string_view event) const;
 
-  // Rendering never throws for missing variables (they render empty).
+  // Rendering never throws for missing variables (they render empty). SMS renders are trimmed of
+  // leading and trailing whitespace; subjects have control characters (CR, LF, tab...) replaced
+  // by spaces, whitespace runs collapsed and ends trimmed. render_* throw std::out_of_range for an
+  // unknown event; asking for the short SMS of an event without one renders the long one.
   std::string render_sms(std::string_view event, const nlohmann::json& vars,
                          bool short_variant = false) const;
   std::string render_subject(std::string_view event, const nlohmann::json& vars) const;
@@ -49,11 +60,16 @@ class TemplateSet {
 
 // The variables a template sees: every field of the entry's `data`, `name` (the recipient's name),
 // `department_name`, and the French date variables derived from data.starts_at in `timezone`
-// (see french_dates.hpp), e.g. date_short, date_long, time, weekday, day_month.
+// (see french_dates.hpp), e.g. date_short, date_long, time, weekday, day_month; the computed date
+// variables win over fields of `data` with the same name. `name` comes from recipient.name when it
+// is a string (otherwise data.name is kept). `phone_appointment` is true when
+// data.phone_appointment is true or data.place is absent or blank, so that templates can write "RDV
+// téléphonique".
 nlohmann::json template_variables(const nlohmann::json& data, const nlohmann::json& recipient,
                                   std::string_view timezone, std::string_view department_name);
 
-// Sample data for `check-config` and `render`: a realistic appointment.
+// Sample data for `check-config` and `render`: a realistic appointment, with the recipient's
+// "name" included so that it can be used alone as `data`.
 nlohmann::json sample_template_data();
 
 }  // namespace rappel

@@ -1,0 +1,112 @@
+// French wording of an appointment's instant, computed in the département's time zone.
+//
+// The backend sends instants with an offset; what the person reads must be the wall-clock time
+// where the appointment takes place (Melun, Pointe-à-Pitre, Saint-Denis de La Réunion...), on the
+// right side of a DST change. Howard Hinnant's date/tz does the parsing and the zone arithmetic
+// from the system's tzdata; this file only holds the French words.
+#include "daemon/french_dates.hpp"
+
+#include <array>
+#include <chrono>
+#include <sstream>
+#include <string>
+
+// date.h's from_stream trips a false -Wmaybe-uninitialized in g++ 12 when inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <date/tz.h>
+
+namespace rappel {
+
+namespace {
+
+using Instant = date::sys_time<std::chrono::nanoseconds>;
+
+constexpr std::array<const char*, 7> kWeekdays = {"dimanche", "lundi",    "mardi", "mercredi",
+                                                  "jeudi",    "vendredi", "samedi"};
+constexpr std::array<const char*, 12> kMonths = {"janvier",   "février", "mars",     "avril",
+                                                 "mai",       "juin",    "juillet",  "août",
+                                                 "septembre", "octobre", "novembre", "décembre"};
+
+// Parses with one format and accepts it only if it consumed the whole text.
+std::optional<Instant> parse_with(const std::string& text, const char* format) {
+  std::istringstream in(text);
+  Instant instant;
+  in >> date::parse(format, instant);
+  if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
+  return instant;
+}
+
+#pragma GCC diagnostic pop
+
+std::optional<Instant> parse_instant(std::string_view iso8601) {
+  std::string text(iso8601);
+  // date::parse's %z does not know "Z" (UTC); spell it as an offset.
+  if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) {
+    text.pop_back();
+    text += "+00:00";
+  }
+  if (auto instant = parse_with(text, "%FT%T%Ez")) return instant;
+  return parse_with(text, "%FT%T%z");
+}
+
+const date::time_zone* find_zone(std::string_view timezone) {
+  if (timezone.empty()) return nullptr;
+  try {
+    return date::locate_zone(std::string(timezone));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+std::string french_time(std::chrono::hours h, std::chrono::minutes m) {
+  std::string out = std::to_string(h.count()) + "h";
+  if (m.count() != 0) out += (m.count() < 10 ? "0" : "") + std::to_string(m.count());
+  return out;
+}
+
+std::string two_digits(unsigned value) {
+  return (value < 10 ? "0" : "") + std::to_string(value);
+}
+
+// "1er" for the first of the month, the plain number otherwise.
+std::string french_day(unsigned day) {
+  return day == 1 ? "1er" : std::to_string(day);
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
+                                                    std::string_view timezone) {
+  const auto instant = parse_instant(iso8601);
+  const auto* zone = find_zone(timezone);
+  if (!instant || !zone) return std::nullopt;
+
+  const auto local =
+      date::make_zoned(zone, date::floor<std::chrono::minutes>(*instant)).get_local_time();
+  const auto local_day = date::floor<date::days>(local);
+  const date::year_month_day ymd{local_day};
+  const date::hh_mm_ss clock{date::floor<std::chrono::minutes>(local - local_day)};
+
+  const unsigned day = static_cast<unsigned>(ymd.day());
+  const unsigned month = static_cast<unsigned>(ymd.month());
+  const int year = static_cast<int>(ymd.year());
+  const std::string weekday = kWeekdays[date::weekday{local_day}.c_encoding()];
+  const std::string time = french_time(clock.hours(), clock.minutes());
+  const std::string day_month = french_day(day) + " " + kMonths[month - 1];
+
+  return nlohmann::json{
+      {"date_short", weekday + " " + std::to_string(day) + "/" + two_digits(month) + " à " + time},
+      {"date_long", weekday + " " + day_month + " " + std::to_string(year) + " à " + time},
+      {"time", time},
+      {"weekday", weekday},
+      {"day_month", day_month},
+      {"date", two_digits(day) + "/" + two_digits(month) + "/" + std::to_string(year)},
+  };
+}
+
+bool is_valid_timezone(std::string_view timezone) {
+  return find_zone(timezone) != nullptr;
+}
+
+}  // namespace rappel
