@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -67,11 +66,12 @@ std::pair<int, int> line_and_column(const std::string& text, std::size_t offset)
 
 // "Unclosed section \"place\" at 12" -> "path:1:13: unclosed section \"place\"".
 std::string located_parse_error(const Source& source, const std::string& message) {
-  static const std::regex at_offset(R"(^(.*) at ([0-9]+)$)");
-  std::smatch match;
-  if (!std::regex_match(message, match, at_offset)) return source.path.string() + ": " + message;
-  const auto [line, column] = line_and_column(source.text, std::stoul(match[2].str()));
-  std::string what = match[1].str();
+  const auto at = message.rfind(" at ");
+  const auto digits = at == std::string::npos ? std::string() : message.substr(at + 4);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+    return source.path.string() + ": " + message;
+  const auto [line, column] = line_and_column(source.text, std::stoul(digits));
+  std::string what = message.substr(0, at);
   if (!what.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
   return source.path.string() + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
          what;
@@ -155,7 +155,8 @@ void require_directory(const fs::path& dir, const char* what) {
 std::set<std::string> event_names(const fs::path& dir) {
   std::set<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory()) names.insert(entry.path().filename().string());
+    if (entry.is_directory() && !entry.path().filename().string().starts_with("."))  // .git etc.
+      names.insert(entry.path().filename().string());
   return names;
 }
 
