@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "daemon/config_node.hpp"
+#include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/intake.hpp"
 
@@ -131,7 +132,8 @@ class Daemon {
 
 int run_daemon(const RunOptions& options) {
   boost::asio::io_context io;
-  ProviderContext providers{io, nullptr};
+  CurlMulti curl(io);
+  ProviderContext providers{io, &curl};
   std::shared_ptr<Config> config;
   try {
     config = load_config(options.config_path, providers);
