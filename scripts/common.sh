@@ -1,0 +1,32 @@
+# Shared by scripts/test and scripts/demo: install what is missing (Debian 12 packages only), build.
+# shellcheck shell=bash
+
+RAPPEL_PACKAGES=(
+  g++ cmake ninja-build pkg-config
+  libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
+  libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
+  libhowardhinnant-date-dev libcli11-dev libsystemd-dev catch2 tzdata
+  redis-server redis-tools python3 python3-aiosmtpd python3-redis ruby-redis openssl
+)
+
+install_missing_packages() {
+  local missing=()
+  for p in "${RAPPEL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# build DIR [extra cmake args...]
+build_rappel() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$dir" -j "$(nproc)"
+}
