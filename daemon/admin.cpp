@@ -11,6 +11,9 @@
 
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
+#include "daemon/curl_multi.hpp"
+#include "daemon/phone.hpp"
+#include "daemon/redact.hpp"
 #include "daemon/gsm7.hpp"
 #include "daemon/render.hpp"
 
@@ -193,6 +196,50 @@ int check_config_command(const std::string& config_path) {
               << (warnings ? ", " + std::to_string(warnings) + " warning(s)" : std::string())
               << ")\n";
     return 0;
+  });
+}
+
+int send_test_command(const SendTestOptions& o) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    CurlMulti curl(io);
+    ProviderContext ctx{io, &curl, o.simulate};
+    auto config = load_config(o.config_path, ctx);
+    const DepartmentConfig* dept = config->department(o.department);
+    if (!dept) throw std::runtime_error("unknown département '" + o.department + "'");
+    Channel channel = o.channel == "email" ? Channel::email : Channel::sms;
+    const auto& route = channel == Channel::sms ? dept->sms : dept->email;
+    if (!route) throw std::runtime_error("no " + o.channel + " provider for département " + dept->code);
+    json recipient{{"name", "Camille Martin"}};
+    if (channel == Channel::sms) {
+      PhoneCheck phone = normalize_sms_number(o.to, dept->region, dept->allowed_regions);
+      if (!phone.e164) throw std::runtime_error("--to: " + phone.error);
+      recipient["phone"] = *phone.e164;
+    } else {
+      recipient["email"] = o.to;
+    }
+    json content{{"recipient", recipient}, {"data", sample_template_data()}};
+    RenderResult r = render_preview("send-test-" + std::to_string(now_ms()), channel,
+                                    "rdv_upcoming_reminder", content, *dept);
+    if (!r.ok) throw std::runtime_error(r.error);
+    Provider* provider = config->provider(route->provider);
+    std::cout << "Sending a test " << o.channel << " through '" << route->provider << "' to "
+              << (channel == Channel::sms ? mask_phone(recipient["phone"].get<std::string>())
+                                          : mask_email(o.to))
+              << (o.simulate ? " (simulation)" : "") << "...\n";
+    auto started = std::chrono::steady_clock::now();
+    std::optional<SendResult> result;
+    provider->send(r.outbound, [&](SendResult res) { result = std::move(res); });
+    io.run();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (!result) throw std::runtime_error("the provider never answered");
+    std::cout << "outcome: " << to_string(result->outcome) << "\n";
+    if (!result->provider_message_id.empty())
+      std::cout << "provider message id: " << result->provider_message_id << "\n";
+    if (result->parts) std::cout << "parts billed: " << result->parts << "\n";
+    if (!result->error.empty()) std::cout << "provider said: " << result->error << "\n";
+    std::cout << "time taken: " << ms.count() << " ms\n";
+    return result->outcome == Outcome::accepted ? 0 : 1;
   });
 }
 

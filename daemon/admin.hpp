@@ -22,6 +22,12 @@ int enqueue_command(const EnqueueOptions& options);
 int cancel_command(const std::string& config_path, const std::string& key);
 int status_command(const std::string& config_path, const std::string& key, bool json);
 int check_config_command(const std::string& config_path);
+struct SendTestOptions {
+  std::string config_path, department, to, channel = "sms";
+  bool simulate = false;
+};
+int send_test_command(const SendTestOptions& options);
+
 int render_command(const std::string& config_path, const std::string& department,
                    const std::string& event, const std::string& data_file,
                    const std::string& channel);

@@ -101,6 +101,9 @@ class CurlMulti;  // daemon/curl_multi.hpp: the shared libcurl multi handle on t
 struct ProviderContext {
   boost::asio::io_context& io;
   CurlMulti* curl = nullptr;  // null in `check-config`
+  // `send-test --simulate`: adapters whose provider has a simulation endpoint use it (SMS Factor's
+  // /send/simulate); the others refuse to be built, so nothing is sent by surprise.
+  bool simulate = false;
 };
 
 }  // namespace rappel

@@ -23,10 +23,10 @@ install_missing_packages() {
   fi
 }
 
-# build DIR [extra cmake args...]
+# build DIR TARGET [extra cmake args...]   (TARGET "all" for everything)
 build_rappel() {
-  local dir=$1
-  shift
+  local dir=$1 target=$2
+  shift 2
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-  ninja -C "$dir" -j "$(nproc)"
+  ninja -C "$dir" -j "$(nproc)" "$target"
 }
