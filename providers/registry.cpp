@@ -6,7 +6,9 @@
 // X(type name, channel): the factory is make_<type>_provider, defined in providers/<type>.cpp.
 #define RAPPEL_PROVIDERS(X) \
   X(log, sms)               \
-  X(file, email)
+  X(file, email)            \
+  X(smtp, email)            \
+  X(sfr_mail2sms, sms)
 
 namespace rappel {
 
@@ -21,7 +23,9 @@ constexpr std::array kProviderTypes{RAPPEL_PROVIDERS(RAPPEL_ENTRY)};
 #undef RAPPEL_ENTRY
 }  // namespace
 
-std::span<const ProviderType> provider_types() { return kProviderTypes; }
+std::span<const ProviderType> provider_types() {
+  return kProviderTypes;
+}
 
 const ProviderType* find_provider_type(std::string_view name) {
   for (const auto& t : kProviderTypes)
