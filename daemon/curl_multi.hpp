@@ -44,7 +44,9 @@ class CurlMulti {
 
   // Starts `easy` (fully configured by the caller, who owns it and must keep it alive until
   // `done`). `done` runs later on the loop thread, never from inside start(), with the transfer's
-  // result; the handle is already out of the multi handle by then, so `done` may free or reuse it.
+  // result; the handle is already out of the multi handle by then, so `done` may free or reuse it,
+  // and may start or cancel transfers, but must not destroy this CurlMulti. start() installs its
+  // own CURLOPT_CLOSESOCKETFUNCTION on `easy` (see the ownership note above).
   void start(CURL* easy, Done done);
   size_t in_flight() const { return transfers_.size(); }
   // Stops every pending transfer; their callbacks run, from inside this call, with

@@ -181,6 +181,16 @@ SmtpSettings read_smtp_settings(ConfigMap& settings) {
   return s;
 }
 
+std::string envelope_address(std::string_view from) {
+  size_t open = from.rfind('<');
+  size_t close = from.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && open < close)
+    from = from.substr(open + 1, close - open - 1);
+  while (!from.empty() && from.front() == ' ') from.remove_prefix(1);
+  while (!from.empty() && from.back() == ' ') from.remove_suffix(1);
+  return std::string(from);
+}
+
 void smtp_send(CurlMulti& curl, const SmtpSettings& settings, SmtpMessage message,
                SmtpCallback done) {
   auto transfer = std::make_shared<Transfer>();

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <curl/curl.h>
@@ -56,6 +57,10 @@ struct SmtpResult {
 
   bool accepted() const { return curl_code == CURLE_OK; }
 };
+
+// The bare address of a From setting for MAIL FROM: "RDV Solidarités <rdv@cd62.fr>" ->
+// "rdv@cd62.fr".
+std::string envelope_address(std::string_view from);
 
 using SmtpCallback = std::function<void(SmtpResult)>;
 

@@ -6,7 +6,9 @@
 // X(type name, channel): the factory is make_<type>_provider, defined in providers/<type>.cpp.
 #define RAPPEL_PROVIDERS(X) \
   X(log, sms)               \
-  X(file, email)
+  X(file, email)            \
+  X(smtp, email)            \
+  X(sfr_mail2sms, sms)
 
 namespace rappel {
 

@@ -1,0 +1,87 @@
+// `sfr_mail2sms`: SMS through SFR's email-to-SMS gateway (Pas-de-Calais, Hauts-de-Seine).
+//
+// Each SMS is a plain-text email, through the département's own SMTP account, to its gateway
+// address at @mailtosms.dmc.sfr-sh.fr, from a sender address SFR whitelisted: Subject = the
+// national number (0611223344), body = the SMS text. SFR refuses HTML, which is why this cannot go
+// through Brevo (Brevo turns plain text into HTML). build_email with no html and no ics gives
+// exactly one text/plain part. The gateway reports nothing back: an email the relay accepted is
+// all we ever know, so the result carries no provider id.
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "daemon/curl_multi.hpp"
+#include "daemon/mime.hpp"
+#include "daemon/phone.hpp"
+#include "daemon/smtp_client.hpp"
+#include "providers/registry.hpp"
+
+namespace rappel {
+namespace {
+
+class SfrMail2SmsProvider final : public Provider {
+ public:
+  SfrMail2SmsProvider(ProviderContext& ctx, std::string account, SmtpSettings smtp,
+                      std::string from, std::string gateway)
+      : io_(ctx.io),
+        curl_(ctx.curl),
+        account_(std::move(account)),
+        smtp_(std::move(smtp)),
+        from_(std::move(from)),
+        gateway_(std::move(gateway)) {}
+
+  Channel channel() const override { return Channel::sms; }
+
+  void send(const Outbound& message, SendCallback done) override {
+    if (!curl_) {
+      boost::asio::post(io_, [done = std::move(done)] {
+        done(SendResult::failure(Outcome::unavailable, "provider built for check-config only"));
+      });
+      return;
+    }
+    SmtpMessage mail{envelope_address(from_), {gateway_}, gateway_email(message)};
+    smtp_send(*curl_, smtp_, std::move(mail),
+              [account = account_, id = message.id, done = std::move(done)](SmtpResult r) {
+                SendResult result = to_send_result(r);
+                if (result.outcome != Outcome::accepted)
+                  spdlog::warn("sfr_mail2sms {}: {} not sent: {}", account, id, result.error);
+                done(std::move(result));
+              });
+  }
+
+ private:
+  std::string gateway_email(const Outbound& message) const {
+    EmailContent email;
+    email.to = gateway_;
+    email.subject = national_number(message.sms().to);
+    email.text = message.sms().text;
+    Outbound as_email{message.id, message.department, message.attempt, std::move(email)};
+    MimeOptions options;
+    options.from = from_;
+    options.date = std::chrono::system_clock::now();
+    return build_email(as_email, options);
+  }
+
+  boost::asio::io_context& io_;
+  CurlMulti* curl_;
+  std::string account_;
+  SmtpSettings smtp_;
+  std::string from_;
+  std::string gateway_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_sfr_mail2sms_provider(ConfigMap& settings, ProviderContext& ctx) {
+  std::string account = settings.where().substr(settings.where().rfind('.') + 1);
+  SmtpSettings smtp = read_smtp_settings(settings);
+  std::string gateway = settings.string("gateway");
+  if (!is_valid_email_address(gateway))
+    settings.fail("gateway", "expected the département's address at mailtosms.dmc.sfr-sh.fr");
+  std::string from = settings.string("from");
+  if (!is_valid_email_address(envelope_address(from)))
+    settings.fail("from", "expected the sender address SFR whitelisted");
+  return std::make_unique<SfrMail2SmsProvider>(ctx, account, std::move(smtp), std::move(from),
+                                               std::move(gateway));
+}
+
+}  // namespace rappel

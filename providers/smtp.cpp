@@ -1,0 +1,77 @@
+// `smtp`: emails through an SMTP relay (Brevo's smtp-relay.brevo.com:587 in production).
+//
+// The message is built by daemon/mime.hpp's build_email, the same bytes the `file` provider writes,
+// with our message id in X-Mailin-custom: Brevo's email events carry that header back, which is how
+// delivery events find their message. The provider message id is the RFC Message-ID. Sending goes
+// through daemon/smtp_client.hpp on the shared CurlMulti, which keeps the authenticated session
+// open between messages.
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "daemon/curl_multi.hpp"
+#include "daemon/mime.hpp"
+#include "daemon/smtp_client.hpp"
+#include "providers/registry.hpp"
+
+namespace rappel {
+namespace {
+
+class SmtpProvider final : public Provider {
+ public:
+  SmtpProvider(ProviderContext& ctx, std::string account, SmtpSettings smtp, std::string from)
+      : io_(ctx.io),
+        curl_(ctx.curl),
+        account_(std::move(account)),
+        smtp_(std::move(smtp)),
+        from_(std::move(from)),
+        envelope_from_(envelope_address(from_)) {}
+
+  Channel channel() const override { return Channel::email; }
+
+  void send(const Outbound& message, SendCallback done) override {
+    if (!curl_) return fail_later(std::move(done), "provider built for check-config only");
+    MimeOptions options;
+    options.from = from_;
+    options.date = std::chrono::system_clock::now();
+    options.extra_headers.emplace_back("X-Mailin-custom", message.id);
+    SmtpMessage mail{envelope_from_, {message.email().to}, build_email(message, options)};
+    std::string provider_id = message_id_for(message.id, from_);
+    smtp_send(
+        *curl_, smtp_, std::move(mail),
+        [account = account_, id = message.id, provider_id, done = std::move(done)](SmtpResult r) {
+          SendResult result = to_send_result(r);
+          if (result.outcome == Outcome::accepted)
+            result.provider_message_id = provider_id;
+          else
+            spdlog::warn("smtp {}: {} not sent: {}", account, id, result.error);
+          done(std::move(result));
+        });
+  }
+
+ private:
+  void fail_later(SendCallback done, std::string why) {
+    boost::asio::post(io_, [done = std::move(done), why = std::move(why)] {
+      done(SendResult::failure(Outcome::unavailable, why));
+    });
+  }
+
+  boost::asio::io_context& io_;
+  CurlMulti* curl_;
+  std::string account_;
+  SmtpSettings smtp_;
+  std::string from_;
+  std::string envelope_from_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_smtp_provider(ConfigMap& settings, ProviderContext& ctx) {
+  std::string account = settings.where().substr(settings.where().rfind('.') + 1);
+  SmtpSettings smtp = read_smtp_settings(settings);
+  std::string from = settings.string("from");
+  if (!is_valid_email_address(envelope_address(from)))
+    settings.fail("from", "expected \"Name <address>\" or an address");
+  return std::make_unique<SmtpProvider>(ctx, account, std::move(smtp), std::move(from));
+}
+
+}  // namespace rappel

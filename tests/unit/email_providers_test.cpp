@@ -1,0 +1,165 @@
+// Tests of the `smtp` and `sfr_mail2sms` adapters, from their YAML settings to what a real SMTP
+// server (aiosmtpd) receives: the email relay's X-Mailin-custom header, and SFR's gateway email
+// whose Subject is the national number and whose only part is the SMS as plain text.
+#include <yaml-cpp/yaml.h>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "daemon/curl_multi.hpp"
+#include "daemon/mime.hpp"
+#include "providers/registry.hpp"
+#include "support/smtp_test_server.hpp"
+
+namespace rappel {
+// Declared by registry.cpp's X-macro; called directly so these tests need no other provider.
+std::unique_ptr<Provider> make_smtp_provider(ConfigMap&, ProviderContext&);
+std::unique_ptr<Provider> make_sfr_mail2sms_provider(ConfigMap&, ProviderContext&);
+}  // namespace rappel
+
+using namespace rappel;
+using rappel::test::SmtpTestServer;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string account_yaml(const SmtpTestServer& server) {
+  return "url: " + server.url() + "\nusername: " + SmtpTestServer::kUser +
+         "\npassword: ${RAPPEL_TEST_SMTP_PASSWORD}\nca_file: " + server.ca_file() + "\n";
+}
+
+ConfigMap config(const std::string& yaml) {
+  setenv("RAPPEL_TEST_SMTP_PASSWORD", SmtpTestServer::kPassword, 1);
+  return ConfigMap(YAML::Load(yaml), "rappel.yml", "providers.cd62");
+}
+
+SendResult send(boost::asio::io_context& io, Provider& provider, const Outbound& message) {
+  std::optional<SendResult> result;
+  provider.send(message, [&](SendResult r) { result = std::move(r); });
+  CHECK_FALSE(result);  // never from inside send()
+  io.restart();
+  while (!result) REQUIRE(io.run_one_for(60s) > 0);
+  return *result;
+}
+
+Outbound reminder_email(std::string to = "camille.martin@example.fr") {
+  EmailContent email;
+  email.to = std::move(to);
+  email.to_name = "Camille Martin";
+  email.subject = "Rappel : votre rendez-vous du 12 mars";
+  email.text = "Bonjour, vous avez rendez-vous le mardi 12 mars à 9h30 au CDAS d'Arras.";
+  email.html = "<p>Bonjour, vous avez rendez-vous le <b>mardi 12 mars à 9h30</b>.</p>";
+  return Outbound{"rdv-4521-reminder:email", "62", 1, email};
+}
+
+Outbound reminder_sms() {
+  SmsContent sms;
+  sms.to = "+33611223344";
+  sms.sender = "RdvSoli";
+  sms.text = "RDV le 12/03 à 9h30 au CDAS d'Arras, 5 rue Baudimont. Annuler : 0321000000";
+  return Outbound{"rdv-4521-reminder:sms", "62", 1, sms};
+}
+
+}  // namespace
+
+TEST_CASE("smtp provider sends the built email with X-Mailin-custom", "[smtp_provider]") {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  ProviderContext ctx{io, &curl};
+  ConfigMap settings =
+      config(account_yaml(server) + "from: RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>\n");
+  auto provider = make_smtp_provider(settings, ctx);
+  CHECK_NOTHROW(settings.reject_unknown_keys());
+  CHECK(provider->channel() == Channel::email);
+
+  SendResult result = send(io, *provider, reminder_email());
+  CHECK(result.outcome == Outcome::accepted);
+  CHECK(result.provider_message_id ==
+        message_id_for("rdv-4521-reminder:email", "ne-pas-repondre@rdv-solidarites.fr"));
+  REQUIRE(server.message_count() == 1);
+  std::string received = server.message(1);
+  CHECK(received.find("X-Mailin-custom: rdv-4521-reminder:email\r\n") != std::string::npos);
+  CHECK(received.find("multipart/alternative") != std::string::npos);
+  CHECK(server.envelope(1)["mail_from"] == "ne-pas-repondre@rdv-solidarites.fr");
+  CHECK(server.envelope(1)["rcpt_tos"] == nlohmann::json::array({"camille.martin@example.fr"}));
+}
+
+TEST_CASE("smtp provider reports a refused recipient as permanent", "[smtp_provider]") {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  ProviderContext ctx{io, &curl};
+  ConfigMap settings = config(account_yaml(server) + "from: ne-pas-repondre@rdv-solidarites.fr\n");
+  auto provider = make_smtp_provider(settings, ctx);
+  SendResult result = send(io, *provider, reminder_email("reject-camille@example.fr"));
+  CHECK(result.outcome == Outcome::permanent);
+  CHECK(result.error.find("camille") == std::string::npos);
+}
+
+TEST_CASE("smtp provider settings are checked without connecting", "[smtp_provider]") {
+  boost::asio::io_context io;
+  ProviderContext check_config{io, nullptr};
+  ConfigMap good = config(
+      "url: smtp://smtp-relay.brevo.com:587\nusername: rdv@cd62.fr\npassword: x\n"
+      "from: RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>\n");
+  CHECK(make_smtp_provider(good, check_config) != nullptr);
+
+  ConfigMap typo = config("url: smtp://smtp-relay.brevo.com:587\nfrom: rdv@cd62.fr\ntimout: 5s\n");
+  make_smtp_provider(typo, check_config);
+  CHECK_THROWS_WITH(typo.reject_unknown_keys(), Catch::Contains("timout"));
+
+  ConfigMap no_from = config("url: smtp://smtp-relay.brevo.com:587\n");
+  CHECK_THROWS_AS(make_smtp_provider(no_from, check_config), ConfigError);
+  ConfigMap bad_from = config("url: smtp://smtp-relay.brevo.com:587\nfrom: RDV Solidarités\n");
+  CHECK_THROWS_WITH(make_smtp_provider(bad_from, check_config), Catch::Contains("from"));
+}
+
+TEST_CASE("sfr_mail2sms sends the SMS as a plain-text email to the gateway", "[sfr_mail2sms]") {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  ProviderContext ctx{io, &curl};
+  ConfigMap settings = config(account_yaml(server) +
+                              "gateway: cd62@mailtosms.dmc.sfr-sh.fr\n"
+                              "from: sms@pasdecalais.fr\n");
+  auto provider = make_sfr_mail2sms_provider(settings, ctx);
+  CHECK_NOTHROW(settings.reject_unknown_keys());
+  CHECK(provider->channel() == Channel::sms);
+
+  SendResult result = send(io, *provider, reminder_sms());
+  CHECK(result.outcome == Outcome::accepted);
+  CHECK(result.provider_message_id.empty());  // the gateway tells nothing back
+  REQUIRE(server.message_count() == 1);
+  CHECK(server.envelope(1)["rcpt_tos"] == nlohmann::json::array({"cd62@mailtosms.dmc.sfr-sh.fr"}));
+  CHECK(server.envelope(1)["mail_from"] == "sms@pasdecalais.fr");
+  std::string received = server.message(1);
+  CHECK(received.find("\r\nSubject: 0611223344\r\n") != std::string::npos);
+  CHECK(received.find("Content-Type: text/plain; charset=UTF-8") != std::string::npos);
+  CHECK(received.find("multipart") == std::string::npos);
+  CHECK(received.find("text/html") == std::string::npos);
+  // Quoted-printable keeps the SMS text readable; the accent is =C3=A0.
+  CHECK(received.find("RDV le 12/03 =C3=A0 9h30") != std::string::npos);
+}
+
+TEST_CASE("sfr_mail2sms reports a relay refusal and a wrong password", "[sfr_mail2sms]") {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  ProviderContext ctx{io, &curl};
+  ConfigMap tempfail = config(account_yaml(server) +
+                              "gateway: tempfail-cd62@mailtosms.dmc.sfr-sh.fr\n"
+                              "from: sms@pasdecalais.fr\n");
+  CHECK(send(io, *make_sfr_mail2sms_provider(tempfail, ctx), reminder_sms()).outcome ==
+        Outcome::transient);
+
+  setenv("RAPPEL_TEST_SMTP_PASSWORD", "périmé", 1);
+  ConfigMap wrong_password(
+      YAML::Load("url: " + server.url() + "\nusername: " + SmtpTestServer::kUser +
+                 "\npassword: ${RAPPEL_TEST_SMTP_PASSWORD}\nca_file: " + server.ca_file() +
+                 "\ngateway: cd62@mailtosms.dmc.sfr-sh.fr\n"
+                 "from: sms@pasdecalais.fr\n"),
+      "rappel.yml", "providers.cd62");
+  CHECK(send(io, *make_sfr_mail2sms_provider(wrong_password, ctx), reminder_sms()).outcome ==
+        Outcome::unavailable);
+  CHECK(server.message_count() == 0);
+}
