@@ -3,8 +3,8 @@
 // written (message text is personal data); only its shape (encoding, segments, length) is.
 #include <atomic>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "daemon/redact.hpp"
 #include "providers/registry.hpp"

@@ -56,12 +56,12 @@ struct SmsContent {
 };
 
 struct EmailContent {
-  std::string to;       // bare address, validated
-  std::string to_name;  // display name, may be empty; never contains CR/LF
-  std::string subject;  // never contains CR/LF
-  std::string text;     // text/plain body
-  std::string html;     // text/html body, may be empty
-  std::string ics;      // iCalendar object, may be empty
+  std::string to;          // bare address, validated
+  std::string to_name;     // display name, may be empty; never contains CR/LF
+  std::string subject;     // never contains CR/LF
+  std::string text;        // text/plain body
+  std::string html;        // text/html body, may be empty
+  std::string ics;         // iCalendar object, may be empty
   std::string ics_method;  // PUBLISH or CANCEL when ics is set
 };
 

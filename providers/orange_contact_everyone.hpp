@@ -1,0 +1,25 @@
+// Orange Contact Everyone, API light (type `orange_contact_everyone`): the pure parts of the
+// adapter, for tests. See orange_contact_everyone.cpp for the API, settings and choices.
+#pragma once
+
+#include "providers/http_common.hpp"
+
+namespace rappel::orange_contact_everyone {
+
+enum class NumberFormat { national, e164 };
+enum class Xcharset { ucs2, always, never };
+
+struct Settings {
+  HttpSettings http;
+  std::string token;
+  NumberFormat number_format = NumberFormat::national;
+  Xcharset xcharset = Xcharset::ucs2;
+  std::string diffusion_name;  // optional
+  std::string category;        // optional
+};
+
+Settings read_settings(ConfigMap& settings);
+HttpRequest build_request(const Settings& settings, const Outbound& message);
+SendResult classify(const HttpResponse& response);
+
+}  // namespace rappel::orange_contact_everyone
