@@ -24,6 +24,7 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};
   size_t max_response_bytes = 256 * 1024;  // larger bodies fail the request (transport_error)
+  std::string ca_file;  // extra CA bundle to trust (tests); verification itself is never disabled
 };
 
 struct HttpResponse {

@@ -1,0 +1,214 @@
+// See curl_multi.hpp for the design; the comments here are about the traps.
+#include "daemon/curl_multi.hpp"
+
+#include <unistd.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+
+namespace rappel {
+
+namespace asio = boost::asio;
+
+// One socket libcurl asked us to watch. Wait handlers hold it by shared_ptr, so it outlives the
+// map entry; `current` turns false when libcurl removes the socket, and a handler that finds it
+// false does nothing (the same descriptor number may already belong to a new socket).
+struct CurlMulti::Socket {
+  Socket(asio::io_context& io, curl_socket_t socket_fd, CurlMulti* multi)
+      : descriptor(io), fd(socket_fd), owner(multi) {}
+
+  asio::posix::stream_descriptor descriptor;
+  curl_socket_t fd;
+  CurlMulti* owner;
+  int wanted = 0;        // CURL_POLL_IN / CURL_POLL_OUT bits libcurl asked for
+  bool reading = false;  // a wait_read is pending
+  bool writing = false;  // a wait_write is pending
+  bool current = true;
+
+  // Gives the descriptor back to libcurl: Asio must never close it. Pending waits complete with
+  // operation_aborted (and find current == false).
+  void detach() {
+    current = false;
+    if (descriptor.is_open()) descriptor.release();
+  }
+};
+
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      throw std::runtime_error("curl_global_init failed");
+  });
+}
+
+}  // namespace
+
+CurlMulti::CurlMulti(asio::io_context& io, CurlMultiOptions options)
+    : io_(io), multi_((global_init_once(), curl_multi_init())), timer_(io) {
+  if (!multi_) throw std::runtime_error("curl_multi_init failed");
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
+}
+
+CurlMulti::~CurlMulti() {
+  alive_.reset();
+  for (const auto& [easy, done] : transfers_) curl_multi_remove_handle(multi_, easy);
+  // The callbacks may own the easy handles: destroy them only once the handles are detached.
+  auto abandoned = std::move(transfers_);
+  transfers_.clear();
+  abandoned.clear();
+  // Closes the cached connections; libcurl may still call on_socket / on_close_socket meanwhile.
+  curl_multi_cleanup(multi_);
+  for (auto& [fd, socket] : sockets_) socket->detach();
+  sockets_.clear();
+  timer_.cancel();
+}
+
+void CurlMulti::start(CURL* easy, Done done) {
+  // Make sure no socket of this transfer is closed behind a descriptor we still hold.
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+  CURLMcode code = curl_multi_add_handle(multi_, easy);
+  if (code != CURLM_OK) {
+    spdlog::error("curl_multi_add_handle: {}", curl_multi_strerror(code));
+    asio::post(io_, [done = std::move(done)] { done(CURLE_FAILED_INIT); });
+    return;
+  }
+  // libcurl starts the transfer from its timer callback (timeout 0), on the loop: never here.
+  transfers_.emplace(easy, std::move(done));
+}
+
+void CurlMulti::cancel_all() {
+  std::vector<std::pair<CURL*, Done>> pending(transfers_.begin(), transfers_.end());
+  transfers_.clear();
+  for (const auto& [easy, done] : pending) curl_multi_remove_handle(multi_, easy);
+  for (auto& [easy, done] : pending) done(CURLE_ABORTED_BY_CALLBACK);
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+  auto* multi = static_cast<CurlMulti*>(self);
+  if (what == CURL_POLL_REMOVE)
+    multi->forget(fd);
+  else
+    multi->watch(fd, what);
+  return 0;
+}
+
+int CurlMulti::on_close_socket(void* self, curl_socket_t fd) {
+  // libcurl has normally said CURL_POLL_REMOVE already; this makes sure of it before the close.
+  static_cast<CurlMulti*>(self)->forget(fd);
+  return ::close(fd);
+}
+
+int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto* multi = static_cast<CurlMulti*>(self);
+  if (timeout_ms < 0) {
+    multi->timer_.cancel();
+    return 0;
+  }
+  // Even a 0 timeout goes through the loop: libcurl must not be re-entered from its callback.
+  multi->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+  multi->timer_.async_wait(
+      [multi, alive = std::weak_ptr<int>(multi->alive_)](boost::system::error_code ec) {
+        if (ec || alive.expired()) return;
+        multi->on_timeout();
+      });
+  return 0;
+}
+
+void CurlMulti::watch(curl_socket_t fd, int what) {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end()) {
+    auto socket = std::make_shared<Socket>(io_, fd, this);
+    boost::system::error_code ec;
+    socket->descriptor.assign(fd, ec);
+    if (ec) {
+      // Without a watch the transfer would only end by its timeout; say so loudly.
+      spdlog::error("cannot watch libcurl socket {}: {}", fd, ec.message());
+      return;
+    }
+    it = sockets_.emplace(fd, std::move(socket)).first;
+  }
+  it->second->wanted = what;
+  arm(it->second);
+}
+
+void CurlMulti::forget(curl_socket_t fd) {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end()) return;
+  it->second->detach();
+  sockets_.erase(it);
+}
+
+// Starts the waits libcurl wants that are not already pending. A pending wait libcurl no longer
+// wants is left alone: when it fires, on_ready sees it is unwanted and drops it.
+void CurlMulti::arm(const std::shared_ptr<Socket>& socket) {
+  if ((socket->wanted & CURL_POLL_IN) && !socket->reading) {
+    socket->reading = true;
+    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                                  [socket](boost::system::error_code ec) {
+                                    socket->reading = false;
+                                    if (!socket->current || ec == asio::error::operation_aborted)
+                                      return;
+                                    socket->owner->on_ready(socket, CURL_CSELECT_IN, bool(ec));
+                                  });
+  }
+  if ((socket->wanted & CURL_POLL_OUT) && !socket->writing) {
+    socket->writing = true;
+    socket->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
+                                  [socket](boost::system::error_code ec) {
+                                    socket->writing = false;
+                                    if (!socket->current || ec == asio::error::operation_aborted)
+                                      return;
+                                    socket->owner->on_ready(socket, CURL_CSELECT_OUT, bool(ec));
+                                  });
+  }
+}
+
+void CurlMulti::on_ready(const std::shared_ptr<Socket>& socket, int direction, bool error) {
+  int wanted_bit = direction == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT;
+  if (!error && !(socket->wanted & wanted_bit)) return;  // stale: libcurl changed its mind
+  act(socket->fd, error ? CURL_CSELECT_ERR : direction);
+  // libcurl may have removed the socket (and a new one may have its number) meanwhile.
+  if (socket->current) arm(socket);
+}
+
+void CurlMulti::on_timeout() {
+  act(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void CurlMulti::act(curl_socket_t fd, int event_mask) {
+  int running = 0;
+  CURLMcode code = curl_multi_socket_action(multi_, fd, event_mask, &running);
+  if (code != CURLM_OK) spdlog::error("curl_multi_socket_action: {}", curl_multi_strerror(code));
+  collect_finished();
+}
+
+void CurlMulti::collect_finished() {
+  int queued = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    CURL* easy = message->easy_handle;  // `message` is invalid once the handle is removed
+    CURLcode result = message->data.result;
+    curl_multi_remove_handle(multi_, easy);
+    auto it = transfers_.find(easy);
+    if (it == transfers_.end()) continue;
+    Done done = std::move(it->second);
+    transfers_.erase(it);
+    done(result);  // may start or cancel transfers: both are safe here
+  }
+}
+
+}  // namespace rappel
