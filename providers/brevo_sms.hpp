@@ -20,3 +20,8 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response);
 
 }  // namespace rappel::brevo_sms
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& settings, ProviderContext& ctx);
+}  // namespace rappel

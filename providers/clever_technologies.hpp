@@ -18,3 +18,9 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response);
 
 }  // namespace rappel::clever_technologies
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_clever_technologies_provider(ConfigMap& settings,
+                                                            ProviderContext& ctx);
+}  // namespace rappel

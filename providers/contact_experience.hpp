@@ -20,3 +20,9 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response);
 
 }  // namespace rappel::contact_experience
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_contact_experience_provider(ConfigMap& settings,
+                                                           ProviderContext& ctx);
+}  // namespace rappel

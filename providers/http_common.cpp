@@ -8,8 +8,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include "daemon/redact.hpp"
-
 namespace rappel {
 
 HttpSettings read_http_settings(ConfigMap& settings, std::string_view default_url) {
@@ -275,7 +273,7 @@ void HttpSmsProvider::send(const Outbound& message, SendCallback done) {
   }
   unsigned long seq = ++pending_->next;
   pending_->callbacks.emplace(seq, std::move(done));
-  spdlog::debug("{}: sending {} to {}", account_, message.id, mask_phone(message.sms().to));
+  spdlog::debug("{}: sending {}", account_, message.id);  // no number, no text: personal data
 
   auto on_response = [pending = pending_, adapter = adapter_, seq, message, account = account_,
                       io = &io_](HttpResponse response) {
@@ -284,7 +282,8 @@ void HttpSmsProvider::send(const Outbound& message, SendCallback done) {
     SendCallback cb = std::move(it->second);
     pending->callbacks.erase(it);
     SendResult result = adapter->classify(response, message);
-    spdlog::debug("{}: {} -> {} {}", account, message.id, to_string(result.outcome), result.error);
+    spdlog::debug("{}: {} -> outcome {} {}", account, message.id, int(result.outcome),
+                  result.error);
     if (pending->inside_send)  // the contract: never call back from inside send()
       boost::asio::post(*io, [cb = std::move(cb), result = std::move(result)]() mutable {
         cb(std::move(result));

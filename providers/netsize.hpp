@@ -24,3 +24,8 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response, std::string_view destination = "+33");
 
 }  // namespace rappel::netsize
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_netsize_provider(ConfigMap& settings, ProviderContext& ctx);
+}  // namespace rappel

@@ -23,3 +23,9 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response);
 
 }  // namespace rappel::orange_contact_everyone
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_orange_contact_everyone_provider(ConfigMap& settings,
+                                                                ProviderContext& ctx);
+}  // namespace rappel

@@ -27,7 +27,9 @@ constexpr std::array kProviderTypes{RAPPEL_PROVIDERS(RAPPEL_ENTRY)};
 #undef RAPPEL_ENTRY
 }  // namespace
 
-std::span<const ProviderType> provider_types() { return kProviderTypes; }
+std::span<const ProviderType> provider_types() {
+  return kProviderTypes;
+}
 
 const ProviderType* find_provider_type(std::string_view name) {
   for (const auto& t : kProviderTypes)

@@ -21,3 +21,8 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response, bool simulate = false);
 
 }  // namespace rappel::sms_factor
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, ProviderContext& ctx);
+}  // namespace rappel
