@@ -47,7 +47,7 @@ Settings read_settings(ConfigMap& settings) {
 
 HttpRequest build_request(const Settings& settings, const Outbound& message) {
   const SmsContent& sms = message.sms();
-  nlohmann::json body = {
+  nlohmann::ordered_json body = {
       {"sender", sms.sender.empty() ? settings.sender : sms.sender},
       {"recipient", e164_digits(sms.to)},
       {"content", sms.text},
@@ -60,7 +60,7 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
   r.headers = {{"api-key", settings.api_key},
                {"Content-Type", "application/json"},
                {"Accept", "application/json"}};
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return r;
 }
 

@@ -61,14 +61,15 @@ Settings read_settings(ConfigMap& settings) {
 
 HttpRequest build_request(const Settings& settings, const Outbound& message) {
   const SmsContent& sms = message.sms();
-  nlohmann::json body = {{"datas",
-                          {{"text", sms.text},
-                           {"number_list", nlohmann::json::array({national_number(sms.to)})},
-                           {"encodage", settings.encodage}}}};
+  nlohmann::ordered_json body = {
+      {"datas",
+       {{"text", sms.text},
+        {"number_list", nlohmann::ordered_json::array({national_number(sms.to)})},
+        {"encodage", settings.encodage}}}};
   HttpRequest r = base_request(settings.http, "POST");
   r.headers = {{"Content-Type", "application/json; charset=UTF-8"}, {"Accept", "application/json"}};
   // UTF-8 kept as is (no \u escapes); invalid bytes become U+FFFD instead of throwing.
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   r.basic_auth_user = settings.login;
   r.basic_auth_password = settings.password;
   return r;
