@@ -30,8 +30,9 @@ std::string message_id_for(std::string_view id, std::string_view from);
 
 bool is_valid_email_address(std::string_view address);
 
-// An iCalendar object for the appointment in `data` (starts_at, optional ends_at / duration_minutes,
-// service, place, url). method "PUBLISH" or "CANCEL"; uid stable per appointment.
+// An iCalendar object for the appointment in `data` (starts_at, optional ends_at /
+// duration_minutes, service, place, url). method "PUBLISH" or "CANCEL"; uid stable per appointment.
+// Empty when starts_at is missing or unparsable: the email then goes without the attachment.
 std::string appointment_ics(const nlohmann::json& data, std::string_view uid,
                             std::string_view method);
 

@@ -1,0 +1,159 @@
+// Phone numbers for SMS, through libphonenumber (its metadata knows which prefixes are mobiles).
+//
+// A number is usable when it parses, is valid, is a mobile (or a number the plan cannot tell from
+// one) and belongs to an allowed region. One French subtlety: the overseas départements share the
+// national numbering plan, so "0692 12 34 56" typed in Seine-et-Marne is a Réunion mobile
+// (+262692123456) and "06 12 34 56 78" typed in Guadeloupe is a metropolitan one (+33612345678).
+// libphonenumber parses national numbers with one region only, so for national (and +33) numbers
+// we try every French territory, overseas first: their metadata only validates the blocks
+// allocated to them, and a metropolitan reading of an overseas block would route the SMS wrong.
+//
+// Errors never contain the number's digits: they end up in logs and delivery reports.
+#include "daemon/phone.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <phonenumbers/phonenumberutil.h>
+
+namespace rappel {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+PhoneNumberUtil& util() {
+  return *PhoneNumberUtil::GetInstance();
+}
+
+constexpr std::string_view kOverseasRegions[] = {"GP", "MQ", "GF", "RE", "YT"};
+
+bool is_french_region(std::string_view r) {
+  return r == "FR" || std::find(std::begin(kOverseasRegions), std::end(kOverseasRegions), r) !=
+                          std::end(kOverseasRegions);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<PhoneNumber> parse(std::string_view raw, std::string_view region) {
+  PhoneNumber n;
+  if (util().Parse(std::string(raw), std::string(region), &n) != PhoneNumberUtil::NO_PARSING_ERROR)
+    return std::nullopt;
+  return n;
+}
+
+// "+..." and "00..." carry their country; anything else is national to the département's region.
+bool written_internationally(std::string_view raw) {
+  auto first = raw.find_first_not_of(" \t(");
+  if (first == std::string_view::npos) return false;
+  raw.remove_prefix(first);
+  return raw.starts_with("+") || raw.starts_with("00") || raw.starts_with("\xEF\xBC\x8B");  // ＋
+}
+
+// The French territory a national number "0XXXXXXXXX" belongs to: overseas regions first (the
+// département's own first), then metropolitan France; the first valid reading wins.
+std::optional<PhoneNumber> resolve_french(const std::string& national, std::string_view region) {
+  std::vector<std::string_view> order;
+  if (region != "FR") order.push_back(region);
+  for (auto r : kOverseasRegions)
+    if (r != region) order.push_back(r);
+  order.push_back("FR");
+  for (auto r : order) {
+    auto n = parse(national, r);
+    if (n && util().IsValidNumber(*n)) return n;
+  }
+  return std::nullopt;
+}
+
+std::string type_name(PhoneNumberUtil::PhoneNumberType t) {
+  switch (t) {
+    case PhoneNumberUtil::FIXED_LINE:
+      return "landline";
+    case PhoneNumberUtil::TOLL_FREE:
+      return "toll-free";
+    case PhoneNumberUtil::PREMIUM_RATE:
+      return "premium-rate";
+    case PhoneNumberUtil::SHARED_COST:
+      return "shared-cost";
+    case PhoneNumberUtil::VOIP:
+      return "VoIP";
+    case PhoneNumberUtil::PERSONAL_NUMBER:
+      return "personal number";
+    case PhoneNumberUtil::PAGER:
+      return "pager";
+    case PhoneNumberUtil::UAN:
+      return "company number";
+    case PhoneNumberUtil::VOICEMAIL:
+      return "voicemail";
+    default:
+      return "unknown type";
+  }
+}
+
+PhoneCheck rejected(std::string why) {
+  return {std::nullopt, std::move(why)};
+}
+
+}  // namespace
+
+PhoneCheck normalize_sms_number(std::string_view raw, std::string_view region_in,
+                                const std::vector<std::string>& allowed_regions) {
+  if (raw.find_first_of("0123456789") == std::string_view::npos) return rejected("no phone number");
+  if (raw.size() > 64) return rejected("invalid number (too long)");
+  std::string region = upper(region_in);
+  auto number = parse(raw, region);
+  if (!number) return rejected("invalid number");
+
+  bool national = !written_internationally(raw) && is_french_region(region);
+  if (national || number->country_code() == 33) {
+    std::string nsn;
+    util().GetNationalSignificantNumber(*number, &nsn);
+    if (auto french = resolve_french("0" + nsn, region)) number = french;
+  }
+  if (!util().IsValidNumber(*number)) return rejected("invalid number");
+
+  std::string number_region;
+  util().GetRegionCodeForNumber(*number, &number_region);
+  bool allowed = std::any_of(allowed_regions.begin(), allowed_regions.end(),
+                             [&](const std::string& r) { return upper(r) == number_region; });
+  if (!allowed) return rejected("country not allowed: " + number_region);
+
+  auto type = util().GetNumberType(*number);
+  if (type != PhoneNumberUtil::MOBILE && type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE)
+    return rejected("not a mobile number (" + type_name(type) + ")");
+
+  std::string e164;
+  util().Format(*number, PhoneNumberUtil::E164, &e164);
+  return {e164, {}};
+}
+
+std::string national_number(std::string_view e164) {
+  auto number = parse(e164, "ZZ");
+  if (!number) return {};
+  std::string formatted, digits;
+  util().Format(*number, PhoneNumberUtil::NATIONAL, &formatted);
+  for (char c : formatted)
+    if (c >= '0' && c <= '9') digits += c;
+  return digits;
+}
+
+std::string region_of_department(std::string_view code) {
+  while (!code.empty() && code.front() == ' ') code.remove_prefix(1);
+  while (!code.empty() && code.back() == ' ') code.remove_suffix(1);
+  if (code == "971") return "GP";
+  if (code == "972") return "MQ";
+  if (code == "973") return "GF";
+  if (code == "974") return "RE";
+  if (code == "976") return "YT";
+  return "FR";
+}
+
+std::vector<std::string> default_allowed_regions() {
+  return {"FR", "GP", "MQ", "GF", "RE", "YT"};
+}
+
+}  // namespace rappel
