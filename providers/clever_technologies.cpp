@@ -17,7 +17,6 @@
 // Clever reports no routing errors for wrong numbers and no delivery reports are known.
 #include "providers/clever_technologies.hpp"
 
-#include "daemon/phone.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::clever_technologies {
@@ -64,7 +63,7 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
   nlohmann::ordered_json body = {
       {"datas",
        {{"text", sms.text},
-        {"number_list", nlohmann::ordered_json::array({national_number(sms.to)})},
+        {"number_list", nlohmann::ordered_json::array({national_digits(sms.to)})},
         {"encodage", settings.encodage}}}};
   HttpRequest r = base_request(settings.http, "POST");
   r.headers = {{"Content-Type", "application/json; charset=UTF-8"}, {"Accept", "application/json"}};

@@ -17,7 +17,6 @@
 // (transient), as RDV-Solidarités did. No delivery reports are known.
 #include "providers/contact_experience.hpp"
 
-#include "daemon/phone.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::contact_experience {
@@ -74,7 +73,7 @@ Settings read_settings(ConfigMap& settings) {
 HttpRequest build_request(const Settings& settings, const Outbound& message) {
   const SmsContent& sms = message.sms();
   std::string number =
-      settings.number_format == NumberFormat::national ? national_number(sms.to) : sms.to;
+      settings.number_format == NumberFormat::national ? national_digits(sms.to) : sms.to;
   HttpRequest r = base_request(settings.http, "GET");
   append_query(r, {{"number", number},
                    {"msg", sms.text},

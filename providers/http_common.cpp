@@ -3,10 +3,13 @@
 #include "providers/http_common.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 #include <date/date.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+
+#include "daemon/phone.hpp"
 
 namespace rappel {
 
@@ -226,6 +229,12 @@ std::string e164_digits(std::string_view e164) {
   for (char c : e164)
     if (is_ascii_digit(c)) out += c;
   return out;
+}
+
+std::string national_digits(std::string_view e164) {
+  std::string national = national_number(e164);
+  if (national.empty()) throw std::invalid_argument("the number has no national format");
+  return national;
 }
 
 std::string account_name(const ConfigMap& settings) {

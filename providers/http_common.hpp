@@ -89,6 +89,9 @@ std::optional<long long> json_integer(const nlohmann::json& object, std::string_
 
 // "+33612345678" -> "33612345678".
 std::string e164_digits(std::string_view e164);
+// "+33612345678" -> "0612345678" (daemon/phone.hpp); throws std::invalid_argument when the number
+// has no national form, which the generic provider reports as a permanent failure.
+std::string national_digits(std::string_view e164);
 
 // What the generic provider needs from one adapter. `classify` also sees the message, for the rare
 // provider whose code means different things depending on the destination.

@@ -21,7 +21,6 @@
 // - Orange reports no routing errors for wrong numbers and no delivery reports are known.
 #include "providers/orange_contact_everyone.hpp"
 
-#include "daemon/phone.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::orange_contact_everyone {
@@ -76,7 +75,7 @@ Settings read_settings(ConfigMap& settings) {
 HttpRequest build_request(const Settings& settings, const Outbound& message) {
   const SmsContent& sms = message.sms();
   std::string to =
-      settings.number_format == NumberFormat::national ? national_number(sms.to) : sms.to;
+      settings.number_format == NumberFormat::national ? national_digits(sms.to) : sms.to;
   std::vector<std::pair<std::string, std::string>> fields = {
       {"token", settings.token}, {"to", to}, {"msg", sms.text}};
   bool xcharset = settings.xcharset == Xcharset::always ||

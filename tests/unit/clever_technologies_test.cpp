@@ -130,6 +130,11 @@ TEST_CASE("clever_technologies: real sends, as the server receives them",
                                  {"number_list", nlohmann::json::array({"0612345678"})},
                                  {"encodage", 3}}}});
 
+  SendResult garbage = send_and_wait(*provider, io, french_sms("+999"));
+  CHECK(garbage.outcome == Outcome::permanent);
+  CHECK(garbage.error == "Clever Technologies: the number has no national format");
+  CHECK(server.request_count() == 1);  // nothing sent for it
+
   answer = ScriptedResponse{402, R"({"errors":{"credit":"Crédit épuisé"}})"};
   r = send_and_wait(*provider, io, french_sms());
   CHECK(r.outcome == Outcome::unavailable);
