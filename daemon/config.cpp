@@ -111,6 +111,7 @@ void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
     const ProviderType* factory = find_provider_type(type);
     if (!factory) account.fail("type", "unknown provider type '" + type + "'");
     config.providers[name] = factory->create(account, ctx);
+    config.provider_types[name] = type;
     account.reject_unknown_keys();
   }
   section.reject_unknown_keys();

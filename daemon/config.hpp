@@ -68,6 +68,7 @@ struct Config {
   DispatchSettings dispatch;
   IntakeSettings intake;
   std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
+  std::map<std::string, std::string, std::less<>> provider_types;  // account -> `type`
   DepartmentConfig defaults;
   std::map<std::string, DepartmentConfig, std::less<>> departments;
 

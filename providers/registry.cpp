@@ -4,11 +4,17 @@
 #include <array>
 
 // X(type name, channel): the factory is make_<type>_provider, defined in providers/<type>.cpp.
-#define RAPPEL_PROVIDERS(X) \
-  X(log, sms)               \
-  X(file, email)            \
-  X(smtp, email)            \
-  X(sfr_mail2sms, sms)
+#define RAPPEL_PROVIDERS(X)      \
+  X(log, sms)                     \
+  X(file, email)                  \
+  X(smtp, email)                  \
+  X(sfr_mail2sms, sms)            \
+  X(netsize, sms)                 \
+  X(sms_factor, sms)              \
+  X(clever_technologies, sms)     \
+  X(brevo_sms, sms)               \
+  X(orange_contact_everyone, sms) \
+  X(contact_experience, sms)
 
 namespace rappel {
 

@@ -1,0 +1,96 @@
+// Brevo transactional SMS (type `brevo_sms`): RDV-Solidarités' SMS provider before Netsize.
+//
+//   POST https://api.brevo.com/v3/transactionalSMS/sms with headers "api-key" and
+//   "content-type: application/json"; body: sender, recipient (digits with the country code),
+//   content, type "transactional", unicodeEnabled, optional tag and webUrl (called for each event
+//   of this message: where our receipt URL goes). Answer: messageId (integer) and smsCount (parts)
+//   among others. Errors: {"code": "...", "message": "..."} with 400 (bad request, invalid number),
+//   401 (authentication), 402 (not enough credit), 403 (permission denied).
+//
+// Settings: api_key (secret), sender (required; at most 11 alphanumeric or 15 numeric characters),
+// tag, receipt_url, sender_punctuation, url, connect_timeout, timeout.
+//
+// Brevo deprecated this path in May 2025 for /v3/transactionalSMS/send, which answers only
+// messageId: set `url` to it and the adapter still works (parts then stay 0). unicodeEnabled is
+// true exactly when the core chose UCS-2 for the message.
+#include "providers/brevo_sms.hpp"
+
+#include "providers/registry.hpp"
+
+namespace rappel::brevo_sms {
+namespace {
+
+constexpr std::string_view kLabel = "Brevo SMS";
+constexpr std::string_view kDefaultUrl = "https://api.brevo.com/v3/transactionalSMS/sms";
+
+std::string error_words(const nlohmann::json& body) {
+  std::string code = json_text(body, "code"), message = json_text(body, "message");
+  if (code.empty() || message.empty()) return code + message;
+  return code + ": " + message;
+}
+
+}  // namespace
+
+Settings read_settings(ConfigMap& settings) {
+  Settings s;
+  s.http = read_http_settings(settings, kDefaultUrl);
+  s.api_key = settings.secret("api_key");
+  read_sender_punctuation(settings, s.sender_rules);
+  s.sender = read_sender(settings, s.sender_rules, /*required=*/true);
+  s.tag = settings.string_or("tag", "");
+  s.receipt_url = settings.string_or("receipt_url", "");
+  if (!s.receipt_url.empty() && !s.receipt_url.starts_with("https://") &&
+      !s.receipt_url.starts_with("http://"))
+    settings.fail("receipt_url", "expected an http:// or https:// URL");
+  return s;
+}
+
+HttpRequest build_request(const Settings& settings, const Outbound& message) {
+  const SmsContent& sms = message.sms();
+  nlohmann::ordered_json body = {
+      {"sender", sms.sender.empty() ? settings.sender : sms.sender},
+      {"recipient", e164_digits(sms.to)},
+      {"content", sms.text},
+      {"type", "transactional"},
+      {"unicodeEnabled", sms.encoding == "ucs2"},
+  };
+  if (!settings.tag.empty()) body["tag"] = settings.tag;
+  if (!settings.receipt_url.empty()) body["webUrl"] = settings.receipt_url;
+  HttpRequest r = base_request(settings.http, "POST");
+  r.headers = {{"api-key", settings.api_key},
+               {"Content-Type", "application/json"},
+               {"Accept", "application/json"}};
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return r;
+}
+
+SendResult classify(const HttpResponse& response) {
+  if (response.status == 0) return transport_failure(kLabel, response);
+  auto body = parse_json(response.body);
+  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
+  if (response.status >= 200 && response.status < 300) {
+    std::string id = json_text(*body, "messageId");
+    if (id.empty()) return unreadable_body(kLabel, response);
+    return SendResult::accepted(id, static_cast<int>(json_integer(*body, "smsCount").value_or(0)));
+  }
+  // 400 permanent, 401/402/403 unavailable, 429 and 5xx transient: the default table matches
+  // Brevo's documented statuses.
+  return classify_by_status(kLabel, response, error_words(*body));
+}
+
+}  // namespace rappel::brevo_sms
+
+namespace rappel {
+
+std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& settings, ProviderContext& ctx) {
+  auto s = std::make_shared<const brevo_sms::Settings>(brevo_sms::read_settings(settings));
+  HttpAdapter adapter{
+      std::string("Brevo SMS"),
+      [s](const Outbound& m) { return brevo_sms::build_request(*s, m); },
+      [](const HttpResponse& r, const Outbound&) { return brevo_sms::classify(r); },
+      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+  };
+  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+}
+
+}  // namespace rappel

@@ -1,0 +1,27 @@
+// Brevo transactional SMS (type `brevo_sms`): the pure parts of the adapter, for tests.
+// See brevo_sms.cpp for the API, the settings and where each classification comes from.
+#pragma once
+
+#include "providers/http_common.hpp"
+
+namespace rappel::brevo_sms {
+
+struct Settings {
+  HttpSettings http;
+  std::string api_key;
+  std::string sender;
+  SenderRules sender_rules;
+  std::string tag;          // optional
+  std::string receipt_url;  // optional: sent as webUrl, called by Brevo for each event
+};
+
+Settings read_settings(ConfigMap& settings);
+HttpRequest build_request(const Settings& settings, const Outbound& message);
+SendResult classify(const HttpResponse& response);
+
+}  // namespace rappel::brevo_sms
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& settings, ProviderContext& ctx);
+}  // namespace rappel

@@ -1,0 +1,168 @@
+// Link Mobility / Netsize (type `netsize`): RDV-Solidarités' national SMS provider until 2025.
+//
+//   POST https://europe.ipx.com/restapi/v1/sms/send, HTTP Basic auth, form-encoded, and the
+//   Content-Type must say charset=UTF-8 or accents arrive broken. Fields: destinationAddress (E.164
+//   digits, no '+'), messageText, originatingAddress, originatorTON=1 (alphanumeric sender),
+//   maxConcatenatedMessages, optional campaignName. The JSON answer has responseCode (0 = success),
+//   responseMessage, traceId and messageIds: one id per SMS part, so their count is the parts
+//   billed.
+//
+// Settings: login, password (secret), sender (required: the default originatingAddress),
+// max_concatenated_messages (default 10, what RDV-Solidarités sends), campaign_name (optional),
+// sender_punctuation (extra characters allowed in sender names, e.g. "." for "RDV S.P."; whether
+// Netsize accepts punctuation is unconfirmed, so it is off unless the account says so), plus url,
+// connect_timeout, timeout. Numeric senders are refused: originatorTON=1 declares alphanumeric.
+//
+// Unconfirmed, and chosen here: the provider message id is the first of messageIds (delivery
+// reports for this API are set up by the account manager and their format is unknown; traceId
+// when messageIds is empty).
+#include "providers/netsize.hpp"
+
+#include <map>
+
+#include "providers/registry.hpp"
+
+namespace rappel::netsize {
+namespace {
+
+constexpr std::string_view kLabel = "Netsize";
+constexpr std::string_view kDefaultUrl = "https://europe.ipx.com/restapi/v1/sms/send";
+
+// responseCode -> outcome. Sources: the Netsize REST API code list in the reference document;
+// "RDV-S" = RDV-Solidarités' SmsSender (NETSIZE_PERMANENT_ERRORS, it retries every other code);
+// "other" = another public project that does not retry 100 and 16.
+const std::map<long long, Outcome> kCodes = {
+    {0, Outcome::accepted},       // Success
+    {50, Outcome::accepted},      // Partial success: the message was taken (some parts may lag)
+    {1, Outcome::unavailable},    // Invalid login
+    {2, Outcome::unavailable},    // Consumer blocked
+    {3, Outcome::unavailable},    // Operation not provisioned
+    {18, Outcome::unavailable},   // Too low balance: nothing goes out until credit is bought
+    {103, Outcome::unavailable},  // Invalid account name (but see classify(): other countries)
+    {13, Outcome::transient},     // Max throttling rate exceeded
+    {99, Outcome::transient},     // Internal server error
+    // 17 "prohibited time period": the same message can go out once the window opens. Our choice.
+    {17, Outcome::transient},
+    // 6-12: unsupported originating address / GSM extended / Unicode / status report: the message.
+    {6, Outcome::permanent},
+    {7, Outcome::permanent},
+    {8, Outcome::permanent},
+    {9, Outcome::permanent},
+    {10, Outcome::permanent},
+    {11, Outcome::permanent},
+    {12, Outcome::permanent},
+    {15, Outcome::permanent},   // Concatenation limit exceeded (RDV-S)
+    {16, Outcome::permanent},   // Unable to route (other)
+    {100, Outcome::permanent},  // Invalid destination address (other)
+    {110, Outcome::permanent},  // Invalid user data
+    {111, Outcome::permanent},  // Invalid message length
+    {113, Outcome::permanent},  // Invalid data coding scheme
+    {117, Outcome::permanent},  // Invalid campaign name (RDV-S)
+    // The sender name and max concatenation are account settings: every message would fail the
+    // same way, so the account is unusable until fixed (and failover can take over). Our choice.
+    {106, Outcome::unavailable},  // Invalid originating address
+    {107, Outcome::unavailable},
+    {121, Outcome::unavailable},
+    {120, Outcome::unavailable},  // Invalid max concatenated messages
+};
+
+// Netsize serves metropolitan France and the overseas départements only (reference document).
+bool served_by_netsize(std::string_view e164) {
+  for (std::string_view prefix : {"+33", "+262", "+269", "+590", "+594", "+596"})
+    if (e164.starts_with(prefix)) return true;
+  return false;
+}
+
+std::string first_message_id(const nlohmann::json& body) {
+  auto it = body.find("messageIds");
+  if (it != body.end() && it->is_array() && !it->empty()) {
+    const auto& id = it->front();
+    if (id.is_string()) return id.get<std::string>();
+    if (id.is_number_integer()) return std::to_string(id.get<long long>());
+  }
+  return json_text(body, "traceId");
+}
+
+int part_count(const nlohmann::json& body) {
+  auto it = body.find("messageIds");
+  return it != body.end() && it->is_array() ? static_cast<int>(it->size()) : 0;
+}
+
+}  // namespace
+
+SenderRules sender_rules() {
+  SenderRules rules;
+  rules.numeric_allowed = false;
+  return rules;
+}
+
+Settings read_settings(ConfigMap& settings) {
+  Settings s;
+  s.http = read_http_settings(settings, kDefaultUrl);
+  s.login = settings.string("login");
+  s.password = settings.secret("password");
+  s.sender_rules = sender_rules();
+  read_sender_punctuation(settings, s.sender_rules);
+  s.sender = read_sender(settings, s.sender_rules, /*required=*/true);
+  s.max_concatenated_messages =
+      settings.integer_or("max_concatenated_messages", s.max_concatenated_messages, 1, 255);
+  s.campaign_name = settings.string_or("campaign_name", "");
+  if (s.campaign_name.size() > 49) settings.fail("campaign_name", "at most 49 characters");
+  return s;
+}
+
+HttpRequest build_request(const Settings& settings, const Outbound& message) {
+  const SmsContent& sms = message.sms();
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"destinationAddress", e164_digits(sms.to)},
+      {"messageText", sms.text},
+      {"originatingAddress", sms.sender.empty() ? settings.sender : sms.sender},
+      {"originatorTON", "1"},
+      {"maxConcatenatedMessages", std::to_string(settings.max_concatenated_messages)},
+  };
+  if (!settings.campaign_name.empty()) fields.emplace_back("campaignName", settings.campaign_name);
+  HttpRequest r = base_request(settings.http, "POST");
+  r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"},
+               {"Accept", "application/json"}};
+  r.body = form_encode(fields);
+  r.basic_auth_user = settings.login;
+  r.basic_auth_password = settings.password;
+  return r;
+}
+
+SendResult classify(const HttpResponse& response, std::string_view destination) {
+  if (response.status == 0) return transport_failure(kLabel, response);
+  auto body = parse_json(response.body);
+  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
+  auto code = json_integer(*body, "responseCode");
+  if (!code) return classify_by_status(kLabel, response, json_text(*body, "responseMessage"));
+
+  std::string words =
+      "responseCode " + std::to_string(*code) + " " + json_text(*body, "responseMessage");
+  auto known = kCodes.find(*code);
+  if (known == kCodes.end())  // unknown code: as RDV-S does, retry; the core bounds the attempts
+    return http_failure(Outcome::transient, kLabel, response, words);
+  if (known->second == Outcome::accepted)
+    return SendResult::accepted(first_message_id(*body), part_count(*body));
+  if (*code == 103 && !served_by_netsize(destination))
+    return http_failure(Outcome::permanent, kLabel, response,
+                        words + " (Netsize serves only France and its overseas départements)");
+  return http_failure(known->second, kLabel, response, words);
+}
+
+}  // namespace rappel::netsize
+
+namespace rappel {
+
+std::unique_ptr<Provider> make_netsize_provider(ConfigMap& settings, ProviderContext& ctx) {
+  auto s = std::make_shared<const netsize::Settings>(netsize::read_settings(settings));
+  HttpAdapter adapter{
+      std::string("Netsize"),
+      [s](const Outbound& m) { return netsize::build_request(*s, m); },
+      [](const HttpResponse& r, const Outbound& m) { return netsize::classify(r, m.sms().to); },
+      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+  };
+  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+}
+
+}  // namespace rappel

@@ -1,0 +1,156 @@
+// SMS Factor (type `sms_factor`): RDV-Solidarités' national SMS provider since 2025.
+//
+//   GET https://api.smsfactor.com/send?text=...&to=33612345678&sender=...&pushtype=alert
+//       &gsmsmsid=<our id>, with "Authorization: Bearer <token>" and "Accept: application/json".
+//   GET /send/simulate takes the same parameters, sends nothing and answers with the cost.
+//   The JSON answer has status (1 = OK, negative = error), ticket (campaign id) and counters:
+//   sent, invalid, blacklisted, npai, not_allowed, flood, country_limit, duplicated.
+//
+// Settings: token (secret), sender (optional: the account's default otherwise), simulate (bool,
+// what `rappel send-test --simulate` uses), sender_punctuation, url, connect_timeout, timeout.
+//
+// Choices where the documentation leaves room:
+// - Accepted only with status 1 AND sent 1 AND invalid 0 (reference). In simulate mode `sent` may
+//   be absent (no SMS goes out): status 1 with nothing invalid is then accepted.
+// - -8 "campaign under moderation": SMS Factor may still send it later, so a retry (or failover)
+//   could deliver it twice. It is reported ACCEPTED (with the ticket): a delivery report, if
+//   moderation refuses it, says "rejected" later. A duplicate is worse than a late answer here.
+// - gsmsmsid: our Outbound::id, sanitised to [A-Za-z0-9_:.-] and cut to 50 characters (the
+//   accepted alphabet and length are unconfirmed). Delivery reports carry it as message_id; the
+//   provider message id we return is the ticket, which they carry as campaign_id.
+// - Parts billed are not in the answer (cost is in credits), so parts stays 0.
+#include "providers/sms_factor.hpp"
+
+#include "providers/registry.hpp"
+
+namespace rappel::sms_factor {
+namespace {
+
+constexpr std::string_view kLabel = "SMS Factor";
+constexpr std::string_view kDefaultUrl = "https://api.smsfactor.com/send";
+
+std::string error_words(const nlohmann::json& body) {
+  for (std::string_view key : {"details", "error", "message"}) {
+    std::string text = json_text(body, key);
+    if (!text.empty()) return text;
+  }
+  return {};
+}
+
+long long counter(const nlohmann::json& body, std::string_view key) {
+  return json_integer(body, key).value_or(0);
+}
+
+// status 1 but not sent: which counter says why. Reference: the response counters.
+SendResult not_sent(const HttpResponse& response, const nlohmann::json& body) {
+  struct Reason {
+    std::string_view counter;
+    Outcome outcome;
+    std::string_view words;
+  };
+  static constexpr Reason kReasons[] = {
+      {"invalid", Outcome::permanent, "invalid number"},
+      {"blacklisted", Outcome::permanent, "number blacklisted (STOP)"},
+      {"npai", Outcome::permanent, "number known as not in use (NPAI)"},
+      {"not_allowed", Outcome::permanent, "destination not allowed"},
+      {"country_limit", Outcome::permanent, "country not allowed for this account"},
+      {"duplicated", Outcome::permanent, "duplicated number"},
+      {"flood", Outcome::transient, "too many SMS to this number lately (flood)"},
+  };
+  for (const auto& reason : kReasons)
+    if (counter(body, reason.counter) > 0)
+      return http_failure(reason.outcome, kLabel, response, reason.words);
+  return http_failure(Outcome::transient, kLabel, response, "status 1 but nothing sent");
+}
+
+}  // namespace
+
+Settings read_settings(ConfigMap& settings) {
+  Settings s;
+  s.http = read_http_settings(settings, kDefaultUrl);
+  s.token = settings.secret("token");
+  read_sender_punctuation(settings, s.sender_rules);
+  s.sender = read_sender(settings, s.sender_rules, /*required=*/false);
+  s.simulate = settings.boolean_or("simulate", false);
+  return s;
+}
+
+std::string gsmsmsid(std::string_view message_id) {
+  std::string out;
+  for (char c : message_id.substr(0, 50)) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == ':' || c == '.' || c == '-';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+HttpRequest build_request(const Settings& settings, const Outbound& message) {
+  const SmsContent& sms = message.sms();
+  std::vector<std::pair<std::string, std::string>> query = {
+      {"text", sms.text},
+      {"to", e164_digits(sms.to)},
+      {"pushtype", "alert"},  // transactional route
+      {"gsmsmsid", gsmsmsid(message.id)},
+  };
+  std::string sender = sms.sender.empty() ? settings.sender : sms.sender;
+  if (!sender.empty()) query.emplace_back("sender", sender);
+  HttpRequest r = base_request(settings.http, "GET");
+  if (settings.simulate) r.url += "/simulate";
+  append_query(r, query);
+  r.headers = {{"Authorization", "Bearer " + settings.token}, {"Accept", "application/json"}};
+  return r;
+}
+
+SendResult classify(const HttpResponse& response, bool simulate) {
+  if (response.status == 0) return transport_failure(kLabel, response);
+  auto body = parse_json(response.body);
+  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
+  auto status = json_integer(*body, "status");
+  if (!status) return classify_by_status(kLabel, response, error_words(*body));
+
+  std::string words = "status " + std::to_string(*status) + " " + error_words(*body);
+  switch (*status) {
+    case 1: {
+      auto sent = json_integer(*body, "sent");
+      bool went_out = sent ? *sent == 1 : simulate;
+      if (went_out && counter(*body, "invalid") == 0)
+        return SendResult::accepted(json_text(*body, "ticket"));
+      return not_sent(response, *body);
+    }
+    case -1:  // authentication error
+    case -3:  // insufficient credits
+      return http_failure(Outcome::unavailable, kLabel, response, words);
+    case -2:  // XML error
+    case -6:  // JSON error
+    case -7:  // data error
+      return http_failure(Outcome::permanent, kLabel, response, words);
+    case -8:  // campaign under moderation: may still go out, never retry (see the top comment)
+      return SendResult::accepted(json_text(*body, "ticket"));
+    case -99:  // unknown error
+      return http_failure(Outcome::transient, kLabel, response, words);
+    default: {
+      Outcome o = outcome_of_status(response.status);
+      return http_failure(o == Outcome::accepted ? Outcome::transient : o, kLabel, response, words);
+    }
+  }
+}
+
+}  // namespace rappel::sms_factor
+
+namespace rappel {
+
+std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, ProviderContext& ctx) {
+  sms_factor::Settings read = sms_factor::read_settings(settings);
+  read.simulate = read.simulate || ctx.simulate;
+  auto s = std::make_shared<const sms_factor::Settings>(std::move(read));
+  HttpAdapter adapter{
+      std::string("SMS Factor"),
+      [s](const Outbound& m) { return sms_factor::build_request(*s, m); },
+      [s](const HttpResponse& r, const Outbound&) { return sms_factor::classify(r, s->simulate); },
+      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+  };
+  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+}
+
+}  // namespace rappel

@@ -1,0 +1,28 @@
+// SMS Factor (type `sms_factor`): the pure parts of the adapter, for tests.
+// See sms_factor.cpp for the API, the settings and where each classification comes from.
+#pragma once
+
+#include "providers/http_common.hpp"
+
+namespace rappel::sms_factor {
+
+struct Settings {
+  HttpSettings http;
+  std::string token;
+  std::string sender;  // empty: the account's default sender
+  SenderRules sender_rules;
+  bool simulate = false;  // GET <url>/simulate: costs computed, nothing sent
+};
+
+Settings read_settings(ConfigMap& settings);
+// Our message id as SMS Factor's gsmsmsid: [A-Za-z0-9_:.-] kept, others '_', at most 50 chars.
+std::string gsmsmsid(std::string_view message_id);
+HttpRequest build_request(const Settings& settings, const Outbound& message);
+SendResult classify(const HttpResponse& response, bool simulate = false);
+
+}  // namespace rappel::sms_factor
+
+namespace rappel {
+// The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
+std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, ProviderContext& ctx);
+}  // namespace rappel
