@@ -53,6 +53,12 @@ class Daemon {
             [this](Millis due) { dispatcher_.wake_at(due); }),
         signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
 
+  ~Daemon() {
+    // Before the dispatcher and intake go: pending Redis callbacks still reach them.
+    commands_->close();
+    reader_->close();
+  }
+
   int run() {
     commands_->on_connect([this] {
       if (ready_) return;

@@ -175,8 +175,11 @@ struct RedisClient::Watcher : std::enable_shared_from_this<Watcher> {
 RedisClient::RedisClient(boost::asio::io_context& io, RedisEndpoint endpoint, std::string name)
     : io_(io), endpoint_(std::move(endpoint)), name_(std::move(name)), reconnect_timer_(io) {}
 
-RedisClient::~RedisClient() {
+RedisClient::~RedisClient() { close(); }
+
+void RedisClient::close() {
   stopped_ = true;
+  reconnect_timer_.cancel();
   if (context_) {
     redisAsyncContext* ac = context_;
     context_ = nullptr;

@@ -53,6 +53,9 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
 
   void start();  // connects, and keeps reconnecting until stop()
   void stop();
+  // Drops the connection now: pending callbacks run, from inside this call, with an error. For the
+  // end of the process, while the objects those callbacks reach are still alive.
+  void close();
   bool connected() const { return connected_; }
   unsigned long reconnects() const { return reconnects_; }
   // Called (on the loop) each time a connection is established (after AUTH/SELECT are queued).
