@@ -12,9 +12,9 @@
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
+#include "daemon/gsm7.hpp"
 #include "daemon/phone.hpp"
 #include "daemon/redact.hpp"
-#include "daemon/gsm7.hpp"
 #include "daemon/render.hpp"
 
 namespace rappel {
@@ -209,7 +209,8 @@ int send_test_command(const SendTestOptions& o) {
     if (!dept) throw std::runtime_error("unknown département '" + o.department + "'");
     Channel channel = o.channel == "email" ? Channel::email : Channel::sms;
     const auto& route = channel == Channel::sms ? dept->sms : dept->email;
-    if (!route) throw std::runtime_error("no " + o.channel + " provider for département " + dept->code);
+    if (!route)
+      throw std::runtime_error("no " + o.channel + " provider for département " + dept->code);
     json recipient{{"name", "Camille Martin"}};
     if (channel == Channel::sms) {
       PhoneCheck phone = normalize_sms_number(o.to, dept->region, dept->allowed_regions);
@@ -231,7 +232,8 @@ int send_test_command(const SendTestOptions& o) {
     std::optional<SendResult> result;
     provider->send(r.outbound, [&](SendResult res) { result = std::move(res); });
     io.run();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
     if (!result) throw std::runtime_error("the provider never answered");
     std::cout << "outcome: " << to_string(result->outcome) << "\n";
     if (!result->provider_message_id.empty())

@@ -2,6 +2,7 @@
 #include "daemon/config.hpp"
 
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 
 #include "daemon/config_node.hpp"
@@ -42,6 +43,25 @@ std::string default_timezone_of(std::string_view code) {
   if (code == "975") return "America/Miquelon";
   if (code == "976") return "Indian/Mayotte";
   return "";
+}
+
+// An overseas département speaks its own time (unless configured) and its own numbering region.
+void apply_overseas_defaults(
+    DepartmentConfig& d, bool regions_configured) {  // sms.allowed_regions, read later, still wins
+  if (!regions_configured && d.region != "FR" &&
+      std::find(d.allowed_regions.begin(), d.allowed_regions.end(), d.region) ==
+          d.allowed_regions.end())
+    d.allowed_regions.push_back(d.region);
+}
+
+// A real overseas département absent from the file: `default`, in its own zone and region.
+DepartmentConfig unlisted_overseas(const DepartmentConfig& defaults, const std::string& code) {
+  DepartmentConfig d = defaults;
+  d.code = code;
+  d.timezone = default_timezone_of(code);
+  d.region = region_of_department(code);
+  apply_overseas_defaults(d, false);
+  return d;
 }
 
 fs::path relative_to(const std::string& config_file, const std::string& path) {
@@ -175,6 +195,7 @@ DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const
   if (!is_valid_timezone(d.timezone))
     dept.fail(dept.has("timezone") ? "timezone" : "name", "unknown time zone '" + d.timezone + "'");
   d.region = dept.string_or("region", region_of_department(code));
+  apply_overseas_defaults(d, false);
   d.sms = read_route(dept, config, Channel::sms, base.sms, d);
   d.email = read_route(dept, config, Channel::email, base.email, d);
   d.retry = read_retry(dept, base.retry);
@@ -211,6 +232,9 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
     config.departments[code] =
         read_department(dept, code, config, config.defaults, default_templates);
   }
+  for (const char* code : {"971", "972", "973", "974", "975", "976"})
+    if (!config.departments.count(code))
+      config.departments[code] = unlisted_overseas(config.defaults, code);
   section.reject_unknown_keys();
 }
 

@@ -57,12 +57,16 @@ int main(int argc, char** argv) {
   render->add_option("--channel", channel)->check(CLI::IsMember({"sms", "email"}));
 
   rappel::SendTestOptions send_test;
-  auto* test_send = app.add_subcommand("send-test", "Send one real message through a département's provider");
+  auto* test_send =
+      app.add_subcommand("send-test", "Send one real message through a département's provider");
   test_send->add_option("--config,-c", send_test.config_path)->default_val(config);
   test_send->add_option("--department", send_test.department)->required();
   test_send->add_option("--to", send_test.to, "Phone number or email address")->required();
-  test_send->add_option("--channel", send_test.channel)->check(CLI::IsMember({"sms", "email"}))->capture_default_str();
-  test_send->add_flag("--simulate", send_test.simulate, "Use the provider's simulation endpoint (SMS Factor)");
+  test_send->add_option("--channel", send_test.channel)
+      ->check(CLI::IsMember({"sms", "email"}))
+      ->capture_default_str();
+  test_send->add_flag("--simulate", send_test.simulate,
+                      "Use the provider's simulation endpoint (SMS Factor)");
 
   try {
     app.parse(argc, argv);

@@ -149,6 +149,7 @@ std::string region_of_department(std::string_view code) {
   if (code == "973") return "GF";
   if (code == "974") return "RE";
   if (code == "976") return "YT";
+  if (code == "975") return "PM";
   return "FR";
 }
 

@@ -175,7 +175,9 @@ struct RedisClient::Watcher : std::enable_shared_from_this<Watcher> {
 RedisClient::RedisClient(boost::asio::io_context& io, RedisEndpoint endpoint, std::string name)
     : io_(io), endpoint_(std::move(endpoint)), name_(std::move(name)), reconnect_timer_(io) {}
 
-RedisClient::~RedisClient() { close(); }
+RedisClient::~RedisClient() {
+  close();
+}
 
 void RedisClient::close() {
   stopped_ = true;

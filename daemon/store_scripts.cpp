@@ -125,7 +125,9 @@ local function reject(op)
     if redis.call('EXISTS', h) == 0 then
       redis.call('HSET', h, 'key', op.key, 'channel', ch, 'department', op.department or '',
                  'event', op.event or '', 'attempts', 0, 'provider', '', 'provider_message_id', '',
-                 'created_at', now_iso, 'intake_id', op.entry)
+                 'created_at', now_iso)
+      -- No intake_id: a valid schedule of this key applied later must still win, even an older
+      -- one (taken over from a dead instance), since a rejected entry never replaced anything.
       set_status(id, 'rejected', op.error, {'entry', op.entry})
       recorded = true
     end

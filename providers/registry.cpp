@@ -4,7 +4,7 @@
 #include <array>
 
 // X(type name, channel): the factory is make_<type>_provider, defined in providers/<type>.cpp.
-#define RAPPEL_PROVIDERS(X)      \
+#define RAPPEL_PROVIDERS(X)       \
   X(log, sms)                     \
   X(file, email)                  \
   X(smtp, email)                  \

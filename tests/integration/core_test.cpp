@@ -45,16 +45,19 @@ TEST_CASE("a due reminder is sent with the full status trail on the events strea
   CHECK(sms["updated_at"].back() == 'Z');
   CHECK(sms["encoding"] == "gsm7");
   CHECK(std::stoi(sms["segments"]) >= 1);
-  CHECK(s.status_trail("rdv-1-reminder:sms") == std::vector<std::string>{"scheduled", "sending", "sent"});
+  CHECK(s.status_trail("rdv-1-reminder:sms") ==
+        std::vector<std::string>{"scheduled", "sending", "sent"});
   CHECK(count_files(s.dir + "/outbox") == 1);
   // The inbox entry was acknowledged and trimmed once applied.
   CHECK(s.redis.integer({"XLEN", "rappel:inbox"}) == 0);
 
   auto events = s.redis.xrange("rappel:events");
-  auto sent = std::find_if(events.begin(), events.end(),
-                           [](auto& e) { return e["status"] == "sent" && e["channel"] == "email"; });
+  auto sent = std::find_if(events.begin(), events.end(), [](auto& e) {
+    return e["status"] == "sent" && e["channel"] == "email";
+  });
   REQUIRE(sent != events.end());
-  for (const char* field : {"id", "key", "channel", "department", "status", "attempt", "provider", "error", "at"})
+  for (const char* field :
+       {"id", "key", "channel", "department", "status", "attempt", "provider", "error", "at"})
     CHECK(sent->count(field) == 1);
 }
 
@@ -169,7 +172,8 @@ TEST_CASE("malformed entries are rejected with a reason and valid ones around th
   for (auto& e : events)
     if (e["status"] == "rejected" && e["id"].empty()) keyless.push_back(e["error"]);
   CHECK(std::find(keyless.begin(), keyless.end(), "payload is not valid JSON") != keyless.end());
-  CHECK(std::find(keyless.begin(), keyless.end(), "the entry has no 'payload' field") != keyless.end());
+  CHECK(std::find(keyless.begin(), keyless.end(), "the entry has no 'payload' field") !=
+        keyless.end());
   CHECK(std::any_of(keyless.begin(), keyless.end(),
                     [](auto& e) { return e.find("payload too large") != std::string::npos; }));
   CHECK(s.daemons.front()->running());
@@ -184,10 +188,13 @@ TEST_CASE("two daemons on one Redis send each message once", "[integration][core
   s.start_daemon("b");
   const int n = 400;
   for (int i = 0; i < n; ++i) s.enqueue(reminder("twice-" + std::to_string(i)));
-  REQUIRE(eventually([&] {
-    return s.redis.integer({"ZCARD", "rappel:schedule"}) == 0 &&
-           s.redis.integer({"ZCARD", "rappel:inflight"}) == 0 && s.redis.integer({"XLEN", "rappel:inbox"}) == 0;
-  }, 30s));
+  REQUIRE(eventually(
+      [&] {
+        return s.redis.integer({"ZCARD", "rappel:schedule"}) == 0 &&
+               s.redis.integer({"ZCARD", "rappel:inflight"}) == 0 &&
+               s.redis.integer({"XLEN", "rappel:inbox"}) == 0;
+      },
+      30s));
   std::map<std::string, int> sending;
   for (auto& e : s.redis.xrange("rappel:events"))
     if (e["status"] == "sending") ++sending[e["id"]];
@@ -213,12 +220,14 @@ TEST_CASE("a daemon killed with SIGKILL loses nothing: a restarted one sends the
   first.signal(SIGKILL);
   first.wait(5s);
   s.start_daemon("survivor");
-  REQUIRE(eventually([&] {
-    for (int i = 0; i < n; i += 1) {
-      if (s.status("kill-" + std::to_string(i) + ":sms") != "sent") return false;
-    }
-    return true;
-  }, 60s));
+  REQUIRE(eventually(
+      [&] {
+        for (int i = 0; i < n; i += 1) {
+          if (s.status("kill-" + std::to_string(i) + ":sms") != "sent") return false;
+        }
+        return true;
+      },
+      60s));
   CHECK(s.redis.integer({"XLEN", "rappel:inbox"}) == 0);
 }
 
@@ -250,14 +259,18 @@ TEST_CASE("SIGTERM stops cleanly with nothing lost", "[integration][core]") {
   CHECK(*code == 0);
   CHECK(s.redis.integer({"ZCARD", "rappel:inflight"}) == 0);  // nothing left half-sent
   s.start_daemon("second");
-  REQUIRE(eventually([&] {
-    return s.redis.integer({"ZCARD", "rappel:schedule"}) == 0 && s.redis.integer({"ZCARD", "rappel:inflight"}) == 0 &&
-           s.redis.integer({"XLEN", "rappel:inbox"}) == 0;
-  }, 60s));
+  REQUIRE(eventually(
+      [&] {
+        return s.redis.integer({"ZCARD", "rappel:schedule"}) == 0 &&
+               s.redis.integer({"ZCARD", "rappel:inflight"}) == 0 &&
+               s.redis.integer({"XLEN", "rappel:inbox"}) == 0;
+      },
+      60s));
   for (int i = 0; i < n; i += 97) CHECK(s.status("term-" + std::to_string(i) + ":email") == "sent");
 }
 
-TEST_CASE("no phone number, email address or name reaches the logs", "[integration][core][privacy]") {
+TEST_CASE("no phone number, email address or name reaches the logs",
+          "[integration][core][privacy]") {
   Scenario s;
   s.start_daemon();
   s.enqueue(reminder("privacy-1", "77", {"sms", "email"}));
@@ -268,7 +281,25 @@ TEST_CASE("no phone number, email address or name reaches the logs", "[integrati
   REQUIRE(s.wait_status("privacy-1:email", "sent"));
   REQUIRE(s.wait_status("privacy-2:sms", "rejected"));
   std::string logs = s.all_logs();
-  for (const char* secret : {"612345678", "0612345678", "camille.martin", "Camille", "Martin", "0164000000",
-                             "rue de la Paix"})
+  for (const char* secret : {"612345678", "0612345678", "camille.martin", "Camille", "Martin",
+                             "0164000000", "rue de la Paix"})
     CHECK(logs.find(secret) == std::string::npos);
+}
+
+TEST_CASE("an older valid schedule taken over from a dead instance wins over a newer rejected one",
+          "[integration][core]") {
+  TestConfig config;
+  config.intake = "{reclaim_after: 1s}";
+  Scenario s(config);
+  s.redis.command({"XGROUP", "CREATE", "rappel:inbox", "rappel", "0", "MKSTREAM"});
+  s.enqueue(reminder("rdv-7001-reminder"));
+  // A consumer that read the valid entry and died before applying it.
+  s.redis.command({"XREADGROUP", "GROUP", "rappel", "dead-instance", "COUNT", "1", "STREAMS",
+                   "rappel:inbox", ">"});
+  json landline = reminder("rdv-7001-reminder");
+  landline["recipient"]["phone"] = "01 64 00 00 00";
+  s.enqueue(landline);
+  s.start_daemon();
+  REQUIRE(s.wait_status("rdv-7001-reminder:sms", "sent", 20s));
+  CHECK(s.redis.integer({"XLEN", "rappel:inbox"}) == 0);
 }

@@ -34,7 +34,9 @@ inline nlohmann::json reminder(const std::string& key, const std::string& depart
           {"event", "rdv_upcoming_reminder"},
           {"channels", channels},
           {"recipient",
-           {{"phone", "+33612345678"}, {"email", "camille.martin@example.fr"}, {"name", "Camille Martin"}}},
+           {{"phone", "+33612345678"},
+            {"email", "camille.martin@example.fr"},
+            {"name", "Camille Martin"}}},
           {"data",
            {{"starts_at", "2026-12-03T10:30:00+01:00"},
             {"service", "PMI"},
@@ -59,7 +61,8 @@ class Scenario {
   DaemonProcess& start_daemon(const std::string& instance = "test-a") {
     std::string log = dir + "/daemon-" + instance + "-" + std::to_string(daemons.size()) + ".log";
     daemons.push_back(std::make_unique<DaemonProcess>(config_path, instance, log));
-    if (!daemons.back()->wait_ready()) throw std::runtime_error("daemon not ready:\n" + daemons.back()->log());
+    if (!daemons.back()->wait_ready())
+      throw std::runtime_error("daemon not ready:\n" + daemons.back()->log());
     return *daemons.back();
   }
 

@@ -50,10 +50,13 @@ bool DaemonProcess::wait_ready(std::chrono::milliseconds timeout) {
   return eventually([&] { return log().find(" ready (instance") != std::string::npos; }, timeout);
 }
 
-std::string DaemonProcess::log() const { return read_text_file(log_file_); }
+std::string DaemonProcess::log() const {
+  return read_text_file(log_file_);
+}
 
-std::pair<int, std::string> run_rappel(const std::vector<std::string>& args,
-                                       const std::vector<std::pair<std::string, std::string>>& env) {
+std::pair<int, std::string> run_rappel(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env) {
   std::string dir = make_temp_dir("cli");
   ChildOptions options;
   options.argv = {RAPPEL_BINARY};

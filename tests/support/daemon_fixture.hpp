@@ -13,12 +13,14 @@ namespace rappel::test {
 
 struct TestConfig {
   std::string redis_url;
-  std::string outbox;             // directory of the `outbox` file provider
-  std::string dispatch = "{}";    // YAML mapping for `dispatch:`
-  std::string intake = "{}";      // YAML mapping for `intake:`
-  std::string extra_providers;    // YAML lines under `providers:` (indented by 2)
-  std::string departments;        // YAML lines under `departments:` after `default`
-  std::string default_department = "{timezone: Europe/Paris, sms: {provider: journal, sender: RdvSoli}, email: {provider: outbox}}";
+  std::string outbox;           // directory of the `outbox` file provider
+  std::string dispatch = "{}";  // YAML mapping for `dispatch:`
+  std::string intake = "{}";    // YAML mapping for `intake:`
+  std::string extra_providers;  // YAML lines under `providers:` (indented by 2)
+  std::string departments;      // YAML lines under `departments:` after `default`
+  std::string default_department =
+      "{timezone: Europe/Paris, sms: {provider: journal, sender: RdvSoli}, email: {provider: "
+      "outbox}}";
 };
 
 // Writes <dir>/rappel.yaml and returns its path.
@@ -42,8 +44,9 @@ class DaemonProcess {
 };
 
 // Runs the rappel binary to completion with `args`; returns {exit code, stdout+stderr}.
-std::pair<int, std::string> run_rappel(const std::vector<std::string>& args,
-                                       const std::vector<std::pair<std::string, std::string>>& env = {});
+std::pair<int, std::string> run_rappel(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {});
 
 std::string read_text_file(const std::string& path);
 

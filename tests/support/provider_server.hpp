@@ -17,8 +17,8 @@ namespace rappel::test {
 
 struct RecordedRequest {
   std::string method;
-  std::string target;  // path and query, as received
-  std::string path;    // target without the query
+  std::string target;                          // path and query, as received
+  std::string path;                            // target without the query
   std::map<std::string, std::string> query;    // decoded query parameters
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
@@ -43,7 +43,7 @@ class ProviderServer {
 
   unsigned short port() const;
   std::string url(std::string_view path = "") const;  // "http://127.0.0.1:<port><path>"
-  std::vector<RecordedRequest> requests() const;       // snapshot, thread-safe
+  std::vector<RecordedRequest> requests() const;      // snapshot, thread-safe
   size_t request_count() const;
   size_t connections_accepted() const;
   void set_handler(Handler handler);

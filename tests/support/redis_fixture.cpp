@@ -46,19 +46,35 @@ RedisServer::~RedisServer() {
 
 void RedisServer::start() {
   ChildOptions options;
-  options.argv = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                  "--dir", dir_, "--save", "", "--appendonly", append_only_ ? "yes" : "no",
-                  "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning"};
+  options.argv = {"redis-server",
+                  "--port",
+                  std::to_string(port_),
+                  "--bind",
+                  "127.0.0.1",
+                  "--dir",
+                  dir_,
+                  "--save",
+                  "",
+                  "--appendonly",
+                  append_only_ ? "yes" : "no",
+                  "--appendfsync",
+                  "always",
+                  "--daemonize",
+                  "no",
+                  "--loglevel",
+                  "warning"};
   options.stdout_mode = Output::discard;
   options.stderr_mode = Output::discard;
   process_ = std::make_unique<ChildProcess>(options);
-  bool up = eventually([&] {
-    try {
-      return command({"PING"}) != nullptr;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }, std::chrono::seconds(10));
+  bool up = eventually(
+      [&] {
+        try {
+          return command({"PING"}) != nullptr;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(10));
   if (!up) throw std::runtime_error("redis-server did not start");
 }
 
@@ -106,11 +122,13 @@ std::string text(const redisReply* r) {
 std::map<std::string, std::string> RedisServer::hgetall(const std::string& key) const {
   auto r = command({"HGETALL", key});
   std::map<std::string, std::string> out;
-  for (size_t i = 0; i + 1 < r->elements; i += 2) out[text(r->element[i])] = text(r->element[i + 1]);
+  for (size_t i = 0; i + 1 < r->elements; i += 2)
+    out[text(r->element[i])] = text(r->element[i + 1]);
   return out;
 }
 
-std::vector<std::map<std::string, std::string>> RedisServer::xrange(const std::string& stream) const {
+std::vector<std::map<std::string, std::string>> RedisServer::xrange(
+    const std::string& stream) const {
   auto r = command({"XRANGE", stream, "-", "+"});
   std::vector<std::map<std::string, std::string>> out;
   for (size_t i = 0; i < r->elements; ++i) {

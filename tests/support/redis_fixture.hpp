@@ -32,9 +32,12 @@ class RedisServer {
 
   unsigned short port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
-  void stop();     // SIGTERM and wait
-  void start();    // on the same port and directory
-  void restart() { stop(); start(); }
+  void stop();   // SIGTERM and wait
+  void start();  // on the same port and directory
+  void restart() {
+    stop();
+    start();
+  }
 
   // Synchronous commands from the test (a connection per call keeps it simple and robust).
   ReplyPtr command(const std::vector<std::string>& argv) const;
