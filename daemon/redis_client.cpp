@@ -77,11 +77,21 @@ RedisEndpoint parse_redis_url(std::string_view url) {
   std::string_view hostport = rest.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < rest.size())
     ep.database = parse_int(rest.substr(slash + 1), "database");
-  size_t colon = hostport.rfind(':');
-  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+  if (hostport.starts_with('[')) {  // IPv6: [::1]:6380
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) throw std::invalid_argument("unclosed [ in Redis URL");
+    std::string_view after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') throw std::invalid_argument("invalid port in Redis URL");
+      ep.port = parse_int(after.substr(1), "port");
+    }
+    hostport = hostport.substr(1, close - 1);
+  } else if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
     ep.port = parse_int(hostport.substr(colon + 1), "port");
     hostport = hostport.substr(0, colon);
   }
+  if (ep.port < 1 || ep.port > 65535) throw std::invalid_argument("invalid port in Redis URL");
+  if (ep.database < 0) throw std::invalid_argument("invalid database in Redis URL");
   if (!hostport.empty()) ep.host = std::string(hostport);
   return ep;
 }

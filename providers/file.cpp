@@ -60,7 +60,7 @@ class FileProvider final : public Provider {
 }  // namespace
 
 std::unique_ptr<Provider> make_file_provider(ConfigMap& settings, ProviderContext& ctx) {
-  fs::path directory = resolve_secret(settings.string("directory"), settings.where());
+  fs::path directory = settings.secret("directory");  // a path, but ${ENV} is welcome here too
   if (directory.is_relative()) directory = fs::path(settings.file()).parent_path() / directory;
   std::string from =
       settings.string_or("from", "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>");
