@@ -138,7 +138,13 @@ class Daemon {
 
 int run_daemon(const RunOptions& options) {
   boost::asio::io_context io;
-  CurlMulti curl(io);
+  // As many connections per provider host as the daemon has sends in flight: a transfer queued
+  // inside libcurl would spend its timeout waiting for a connection (dispatch.max_in_flight is
+  // the bound, and per-account rate limits belong in the dispatcher, not in a connection cap).
+  CurlMultiOptions curl_options;
+  curl_options.max_host_connections = 100000;
+  curl_options.max_cached_connections = 1024;
+  CurlMulti curl(io, curl_options);
   ProviderContext providers{io, &curl};
   std::shared_ptr<Config> config;
   try {

@@ -141,10 +141,8 @@ struct TwoProviders {
   }
 };
 
-// Fails today: the daemon's CurlMulti allows 64 connections per host (daemon/curl_multi.hpp), the
-// other transfers queue inside libcurl and their 15 s timeout runs while they queue (see report).
 TEST_CASE("500 SMS held by a slow provider do not hold a message to another provider",
-          "[integration][providers][!mayfail]") {
+          "[integration][providers]") {
   TwoProviders t;
   t.check_other_provider_not_held(t.enqueue_slow(500));
 }
