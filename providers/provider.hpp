@@ -102,7 +102,7 @@ struct ProviderContext {
   boost::asio::io_context& io;
   CurlMulti* curl = nullptr;  // null in `check-config`
   // `send-test --simulate`: adapters whose provider has a simulation endpoint use it (SMS Factor's
-  // /send/simulate); the others refuse to be built, so nothing is sent by surprise.
+  // /send/simulate); send-test refuses --simulate for any other account type.
   bool simulate = false;
 };
 
