@@ -238,7 +238,11 @@ int send_test_command(const SendTestOptions& o) {
     std::cout << "outcome: " << to_string(result->outcome) << "\n";
     if (!result->provider_message_id.empty())
       std::cout << "provider message id: " << result->provider_message_id << "\n";
-    if (result->parts) std::cout << "parts billed: " << result->parts << "\n";
+    if (result->parts)
+      std::cout << "parts billed: " << result->parts << "\n";
+    else if (channel == Channel::sms)
+      std::cout << "parts billed: " << r.outbound.sms().segments
+                << " (as counted by rappel; the provider did not say)\n";
     if (!result->error.empty()) std::cout << "provider said: " << result->error << "\n";
     std::cout << "time taken: " << ms.count() << " ms\n";
     return result->outcome == Outcome::accepted ? 0 : 1;
