@@ -27,6 +27,9 @@ install_missing_packages() {
 build_rappel() {
   local dir=$1 target=$2
   shift 2
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  local launcher=()
+  # ccache when the machine has it (developers' machines); CI builds without it.
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
   ninja -C "$dir" -j "$(nproc)" "$target"
 }
