@@ -39,6 +39,12 @@ Admission CircuitBreakers::admit(const std::string& account, const CircuitSettin
   return {true, false, 0};
 }
 
+void CircuitBreakers::release_probe(const std::string& account) {
+  auto it = breakers_.find(account);
+  if (it != breakers_.end() && it->second.snap.state == CircuitState::half_open)
+    it->second.probe_in_flight = false;
+}
+
 bool CircuitBreakers::is_open(const std::string& account, Millis now) const {
   auto it = breakers_.find(account);
   if (it == breakers_.end()) return false;

@@ -54,6 +54,9 @@ class CircuitBreakers {
   std::optional<CircuitTransition> record(const std::string& account,
                                           const CircuitSettings& settings, const SendResult& result,
                                           Millis now);
+  // The probe admitted for `account` will not be sent after all (held back by the rate limit):
+  // the next caller may probe.
+  void release_probe(const std::string& account);
   // Would admit() refuse, without taking the probe? (for choosing a fallback)
   bool is_open(const std::string& account, Millis now) const;
   // Every account seen so far (for metrics).

@@ -146,7 +146,10 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
   limiter_.acquire(
       d.account, *policy->second.rate_limit,
       [this, job, account = d.account] { send(job, account); },
-      [this, job](Millis when) { finish(deferral(job->message, when, "rate_limit")); });
+      [this, job, account = d.account, probe = d.probe](Millis when) {
+        if (probe) breakers_.release_probe(account);
+        finish(deferral(job->message, when, "rate_limit"));
+      });
 }
 
 void Dispatcher::send(const std::shared_ptr<Job>& job, const std::string& account) {

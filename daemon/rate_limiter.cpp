@@ -128,6 +128,20 @@ void RateLimiter::on_grant(const std::shared_ptr<Account>& a, long long granted,
     a->asking = false;
     return;
   }
+  if (next_us > kHorizon.count()) {
+    // A slow limit (or a busy account): rather than hold messages (and their leases) that long,
+    // give them back to Redis, each at its estimated turn.
+    Millis when = now_ms() + next_us / 1000;
+    Millis interval_ms = std::max<Millis>(1, interval / 1000);
+    for (auto& w : a->queue) {
+      boost::asio::post(io_, [defer = std::move(w.defer), when] { defer(when); });
+      when += interval_ms;
+    }
+    a->queue.clear();
+    a->backlog_until = std::max(a->backlog_until, when);
+    a->asking = false;
+    return;
+  }
   // Other instances took the slots: ask again when the next one comes within the horizon.
   a->retry.expires_after(std::chrono::microseconds(std::max<long long>(next_us, 1000)));
   a->retry.async_wait([this, a](boost::system::error_code ec) {

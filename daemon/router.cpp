@@ -10,13 +10,13 @@ namespace rappel {
 namespace {
 
 RouteDecision expire(std::string why) {
-  return {RouteDecision::Kind::expire, {}, 0, std::move(why)};
+  return {RouteDecision::Kind::expire, {}, false, 0, std::move(why)};
 }
 
 RouteDecision defer_or_expire(const ClaimedMessage& m, Millis until, std::string reason,
                               std::string expiry_error) {
   if (m.expires_at_ms > 0 && until >= m.expires_at_ms) return expire(std::move(expiry_error));
-  return {RouteDecision::Kind::defer, {}, until, std::move(reason)};
+  return {RouteDecision::Kind::defer, {}, false, until, std::move(reason)};
 }
 
 // Quiet hours: nullopt when the message may go now.
@@ -61,12 +61,13 @@ RouteDecision decide_route(const ClaimedMessage& m, const DepartmentConfig& d, c
   if (!route || !config.provider(route->provider))
     return {RouteDecision::Kind::fail,
             {},
+            false,
             0,
             "no " + m.channel + " provider for département " + m.department};
   Millis retry_at = 0;
   for (const auto& account : candidates(m, *route, config)) {
     Admission a = breakers.admit(account, policy_of(config, account).circuit, now);
-    if (a.allowed) return {RouteDecision::Kind::send, account, 0, {}};
+    if (a.allowed) return {RouteDecision::Kind::send, account, a.probe, 0, {}};
     retry_at = retry_at == 0 ? a.retry_at : std::min(retry_at, a.retry_at);
   }
   return defer_or_expire(m, retry_at, "provider_unavailable",

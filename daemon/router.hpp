@@ -18,6 +18,7 @@ namespace rappel {
 struct RouteDecision {
   enum class Kind { send, defer, expire, fail } kind = Kind::fail;
   std::string account;  // send: the provider account
+  bool probe = false;   // send: the account's half-open probe (see circuit_breaker.hpp)
   Millis until = 0;     // defer: when it is due again
   std::string reason;   // defer: quiet_hours or provider_unavailable; expire/fail: the error
 };

@@ -182,3 +182,29 @@ TEST_CASE("a lease that ran out is an attempt of unknown outcome in the events",
   CHECK(server.request_count() == 2);
   CHECK(has_event(s, "rdv-lease:sms", "outcome_unknown", "1"));
 }
+
+TEST_CASE("a slow rate limit gives waiting messages back to Redis instead of outliving leases",
+          "[integration][delivery][rate]") {
+  export_secrets();
+  ProviderServer server([](const RecordedRequest&) { return ScriptedResponse{200, kNetsizeOk}; });
+  TestConfig config;
+  config.dispatch = "{lease: 3s}";  // a lease must outlast a send: the provider's timeout + 1 s
+  config.extra_providers = netsize_account("netsize-77", server, ", rate_limit: \"60/min\"");
+  config.departments = "  \"77\": {sms: {provider: netsize-77}}\n";
+  Scenario s(config);
+  s.start_daemon();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    s.enqueue(reminder("rdv-slow-" + std::to_string(i)));
+    ids.push_back("rdv-slow-" + std::to_string(i) + ":sms");
+  }
+  REQUIRE(eventually([&] { return tally(s, ids, {"sent"}).first == 4; }, 30s));
+  CHECK(tally(s, ids, {"sent"}).second == 4);
+  CHECK(server.request_count() == 4);
+  int deferred = 0;
+  for (const auto& id : ids) {
+    CHECK(s.message(id)["outcome_unknown"].empty());  // no lease ran out while waiting
+    deferred += has_event(s, id, "deferred", "rate_limit");
+  }
+  CHECK(deferred >= 1);  // one waits in the daemon, the others in Redis
+}

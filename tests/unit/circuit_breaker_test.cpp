@@ -123,3 +123,13 @@ TEST_CASE("how much waits locally for a rate limit: about one second's worth", "
   CHECK(local_capacity(parse_rate_limit("1/min")) == 1);
   CHECK(local_capacity(parse_rate_limit("100000/s")) == 10000);
 }
+
+TEST_CASE("a probe held back by the rate limit is released for the next message", "[circuit]") {
+  CircuitBreakers b;
+  auto s = settings(1, 1000, 8000);
+  REQUIRE(b.record("sms-factor-77", s, out_of_credit(), kT0));
+  REQUIRE(b.admit("sms-factor-77", s, kT0 + 1000).probe);
+  CHECK_FALSE(b.admit("sms-factor-77", s, kT0 + 1001).allowed);
+  b.release_probe("sms-factor-77");
+  CHECK(b.admit("sms-factor-77", s, kT0 + 1002).probe);
+}
