@@ -26,8 +26,8 @@ Admission CircuitBreakers::admit(const std::string& account, const CircuitSettin
     case CircuitState::open:
       if (now < b.snap.open_until) return {false, false, b.snap.open_until};
       b.snap.state = CircuitState::half_open;
-      b.probe_in_flight = false;
-      [[fallthrough]];
+      b.probe_in_flight = true;
+      return {true, true, 0, true};
     case CircuitState::half_open:
       if (!b.probe_in_flight) {
         b.probe_in_flight = true;

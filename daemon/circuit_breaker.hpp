@@ -27,8 +27,9 @@ std::string_view to_string(CircuitState s);
 
 struct Admission {
   bool allowed = false;
-  bool probe = false;   // allowed as the half-open probe
-  Millis retry_at = 0;  // when not allowed: when to ask again
+  bool probe = false;        // allowed as the half-open probe
+  Millis retry_at = 0;       // when not allowed: when to ask again
+  bool half_opened = false;  // this call moved the circuit from open to half-open (to log it)
 };
 
 struct CircuitTransition {

@@ -67,6 +67,8 @@ RouteDecision decide_route(const ClaimedMessage& m, const DepartmentConfig& d, c
   Millis retry_at = 0;
   for (const auto& account : candidates(m, *route, config)) {
     Admission a = breakers.admit(account, policy_of(config, account).circuit, now);
+    if (a.half_opened)
+      spdlog::error("provider account {}: circuit open -> half-open, sending one probe", account);
     if (a.allowed) return {RouteDecision::Kind::send, account, a.probe, 0, {}};
     retry_at = retry_at == 0 ? a.retry_at : std::min(retry_at, a.retry_at);
   }

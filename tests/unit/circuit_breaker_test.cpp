@@ -133,3 +133,16 @@ TEST_CASE("a probe held back by the rate limit is released for the next message"
   b.release_probe("sms-factor-77");
   CHECK(b.admit("sms-factor-77", s, kT0 + 1002).probe);
 }
+
+TEST_CASE("the move to half-open is reported once, to the caller that takes the probe",
+          "[circuit]") {
+  CircuitBreakers b;
+  auto s = settings(1, 1000, 8000);
+  REQUIRE(b.record("netsize-13", s, http_503(), kT0));
+  Admission first = b.admit("netsize-13", s, kT0 + 1000);
+  CHECK(first.half_opened);
+  b.release_probe("netsize-13");
+  Admission again = b.admit("netsize-13", s, kT0 + 1001);
+  CHECK(again.probe);
+  CHECK_FALSE(again.half_opened);
+}
