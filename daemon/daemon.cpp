@@ -14,6 +14,7 @@
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/intake.hpp"
+#include "daemon/journal_fields.hpp"
 #include "daemon/service_notify.hpp"
 
 namespace rappel {
@@ -24,6 +25,7 @@ void setup_logging() {
     logger = std::make_shared<spdlog::logger>("rappel",
                                               std::make_shared<spdlog::sinks::systemd_sink_mt>());
     logger->set_pattern("%v");
+    use_journal_fields(true);
   } else {
     logger = std::make_shared<spdlog::logger>(
         "rappel", std::make_shared<spdlog::sinks::stderr_color_sink_mt>(spdlog::color_mode::never));

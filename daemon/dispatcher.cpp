@@ -1,6 +1,8 @@
 // See dispatcher.hpp.
 #include "daemon/dispatcher.hpp"
 
+#include "daemon/journal_fields.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -96,22 +98,22 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
   failed.status = "failed";
   if (!dept) {
     failed.error = "département " + message.department + " is no longer configured";
-    return finish(std::move(failed));
+    return finish(std::move(failed), message.department);
   }
   if (message.attempt > dept->retry.max_attempts) {
     failed.error = "gave up after " + std::to_string(message.attempt - 1) + " attempts";
-    return finish(std::move(failed));
+    return finish(std::move(failed), message.department);
   }
   RenderResult rendered = render_message(message, *dept);
   if (!rendered.ok) {
     failed.error = rendered.error;
-    return finish(std::move(failed));
+    return finish(std::move(failed), message.department);
   }
   const auto& route = message.channel == "sms" ? dept->sms : dept->email;
   Provider* provider = route ? config->provider(route->provider) : nullptr;
   if (!provider) {
     failed.error = "no " + message.channel + " provider for département " + message.department;
-    return finish(std::move(failed));
+    return finish(std::move(failed), message.department);
   }
   int segments = 0;
   std::string encoding;
@@ -128,15 +130,18 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
                    c.provider = account;
                    c.segments = segments;
                    c.encoding = encoding;
-                   finish(std::move(c));
+                   finish(std::move(c), message.department);
                  });
 }
 
-void Dispatcher::finish(Completion completion) {
+void Dispatcher::finish(Completion completion, const std::string& department) {
   --in_flight_;
   if (completion.status == "sent") ++sent_total_;
-  if (completion.status == "failed" || completion.status == "expired")
-    spdlog::warn("message {} {}: {}", completion.id, completion.status, completion.error);
+  bool bad = completion.status == "failed" || completion.status == "expired";
+  log_message_event(bad ? spdlog::level::warn : spdlog::level::debug,
+                    {completion.id, department, completion.provider},
+                    "message " + completion.id + " " + completion.status +
+                        (completion.error.empty() ? "" : ": " + completion.error));
   pending_.push_back(std::move(completion));
   if (pending_.size() >= kCompletionBatch) {
     flush();

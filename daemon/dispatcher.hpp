@@ -39,7 +39,7 @@ class Dispatcher {
   void arm(Millis when);
   void on_claim(Claim claim, int requested, const std::string& error);
   void dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config);
-  void finish(Completion completion);
+  void finish(Completion completion, const std::string& department);
   void flush();
   void maybe_finish_stop();
 
