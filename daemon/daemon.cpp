@@ -65,16 +65,13 @@ class Daemon {
   }
 
   int run() {
-    // Ready once Redis has answered a command (so AUTH and SELECT went through), not merely once a
-    // TCP connection exists.
+    // Ready once Redis has answered a command (on_connect comes after PING, or ROLE with
+    // Sentinel), so AUTH and SELECT went through: not merely once a TCP connection exists.
     commands_->on_connect([this] {
       if (ready_) return;
-      commands_->command({"PING"}, [this](const redisReply*, const std::string& error) {
-        if (ready_ || !error.empty()) return;
-        ready_ = true;
-        notifier_.ready();
-        spdlog::info("rappel {} ready (instance {})", RAPPEL_VERSION, config_->instance);
-      });
+      ready_ = true;
+      notifier_.ready();
+      spdlog::info("rappel {} ready (instance {})", RAPPEL_VERSION, config_->instance);
     });
     notifier_.start(config_->redis.describe());
     commands_->start();

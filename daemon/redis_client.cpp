@@ -347,29 +347,43 @@ void RedisClient::connect() {
     if (!endpoint_.username.empty()) auth.push_back(endpoint_.username);
     auth.push_back(endpoint_.password);
     // Refused: nothing works on this connection; try again later (ops may be fixing the ACL).
-    command(auth, [self = weak_from_this(), ac = context_](const redisReply* reply,
-                                                           const std::string& error) {
-      auto client = self.lock();
-      if (client && reply && !error.empty() && client->context_ == ac)
-        client->drop_connection("AUTH refused: " + error);
+    command(auth, [this, ac = context_](const redisReply* reply, const std::string& error) {
+      if (reply && !error.empty() && context_ == ac) drop_connection("AUTH refused: " + error);
     });
   }
   if (endpoint_.database != 0) command({"SELECT", std::to_string(endpoint_.database)}, log_error);
-  if (endpoint_.uses_sentinel()) check_role();
+  verify();
 }
 
-// The sentinels' answer may predate a failover: only a master is kept.
-void RedisClient::check_role() {
-  command({"ROLE"}, [self = weak_from_this(), ac = context_](const redisReply* reply,
-                                                             const std::string& error) {
-    auto client = self.lock();
-    if (!client || !reply || client->context_ != ac) return;  // that connection is gone already
-    if (!error.empty()) return client->drop_connection("ROLE failed: " + error);
-    std::string role = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
-                           ? reply_string(reply->element[0])
-                           : "";
-    if (role != "master") client->drop_connection("it is a " + role + ", not the master");
-  });
+// A connection counts (connected(), on_connect, backoff reset) once it has answered: PING, so a
+// refused AUTH is not a connection; with Sentinel, ROLE, because the sentinels' answer may predate
+// a failover and only a master is kept. `this` outlives every non-null reply: the destructor frees
+// the context first, and its pending callbacks then run with a null reply.
+void RedisClient::verify() {
+  bool sentinel = endpoint_.uses_sentinel();
+  command({sentinel ? "ROLE" : "PING"},
+          [this, sentinel, ac = context_](const redisReply* reply, const std::string& error) {
+            if (!reply || context_ != ac) return;  // that connection is gone already
+            if (!error.empty()) return drop_connection((sentinel ? "ROLE: " : "PING: ") + error);
+            if (sentinel) {
+              std::string role = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+                                     ? reply_string(reply->element[0])
+                                     : "";
+              if (role != "master") return drop_connection("it is a " + role + ", not the master");
+            }
+            established();
+          });
+}
+
+void RedisClient::established() {
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds(100);
+  if (endpoint_.uses_sentinel())
+    spdlog::info("redis {}: connected to {} (master '{}' per the sentinels)", name_, address_,
+                 endpoint_.sentinel.master_name);
+  else
+    spdlog::info("redis {}: connected to {}", name_, endpoint_.describe());
+  if (on_connect_) on_connect_();
 }
 
 void RedisClient::drop_connection(const std::string& why) {
@@ -387,14 +401,7 @@ void RedisClient::connect_callback(const redisAsyncContext* ac, int status) {
     self->handle_disconnect(ac->errstr);
     return;
   }
-  self->connected_ = true;
-  self->backoff_ = std::chrono::milliseconds(100);
-  if (self->endpoint_.uses_sentinel())
-    spdlog::info("redis {}: connected to {} (master '{}' per the sentinels)", self->name_,
-                 self->address_, self->endpoint_.sentinel.master_name);
-  else
-    spdlog::info("redis {}: connected to {}", self->name_, self->endpoint_.describe());
-  if (self->on_connect_) self->on_connect_();
+  // verify() (queued in connect()) decides whether this connection is established.
 }
 
 void RedisClient::disconnect_callback(const redisAsyncContext* ac, int status) {

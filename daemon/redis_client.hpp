@@ -81,7 +81,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   void close();
   bool connected() const { return connected_; }
   unsigned long reconnects() const { return reconnects_; }
-  // Called (on the loop) each time a connection is established (after AUTH/SELECT are queued).
+  // Called (on the loop) each time a connection is established: it answered PING after AUTH and
+  // SELECT (with Sentinel: ROLE said master).
   void on_connect(std::function<void()> fn) { on_connect_ = std::move(fn); }
 
   // Lets pending replies arrive, then disconnects and reconnects (asking the sentinels again).
@@ -94,7 +95,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
  private:
   struct Watcher;
   void connect();
-  void check_role();
+  void verify();
+  void established();
   void schedule_reconnect();
   void handle_disconnect(const std::string& why);
   static void connect_callback(const redisAsyncContext* ac, int status);

@@ -249,3 +249,49 @@ TEST_CASE("Redis AUTH with an ACL user: the password from the environment or the
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a sentinel naming a replica is not believed: ROLE is checked, then the real master",
+          "[integration][sentinel]") {
+  std::string dir = make_temp_dir("role");
+  RedisNode master("redis-server", dir, server_settings());
+  RedisNode replica(
+      "redis-server", dir,
+      server_settings() + "replicaof 127.0.0.1 " + std::to_string(master.port()) + "\n");
+  std::string address_file = dir + "/address";
+  std::ofstream(address_file) << "127.0.0.1 " << replica.port() << "\n";
+  ChildOptions options;
+  options.argv = {"/usr/bin/python3",
+                  std::string(RAPPEL_SOURCE_DIR) + "/tests/support/stale_sentinel.py",
+                  address_file};
+  ChildProcess sentinel(options);
+  auto port = sentinel.read_line();
+  REQUIRE(port);
+
+  setenv("RAPPEL_OPS_REDIS_PASSWORD", kRedisPassword, 1);
+  std::string config = dir + "/rappel.yaml";
+  std::ofstream(config) << "redis:\n  sentinels: [\"127.0.0.1:" << *port
+                        << "\"]\n  master_name: " << kMasterName
+                        << "\n  password: \"${RAPPEL_OPS_REDIS_PASSWORD}\"\n"
+                        << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
+                        << "providers:\n  journal: {type: log}\n"
+                        << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: "
+                           "journal, sender: RdvSoli}}\n";
+  NotifyListener notify;
+  ManagedDaemon daemon(config, "role", dir + "/daemon.log", notify);
+  std::string replica_address = "127.0.0.1:" + std::to_string(replica.port());
+  REQUIRE(eventually([&] {
+    return daemon.log().find("leaving " + replica_address + ": it is a slave, not the master") !=
+           std::string::npos;
+  }));
+  CHECK(notify.count_key("READY") == 0);
+
+  // The sentinel catches up: rappel follows it to the master and becomes ready.
+  std::ofstream(address_file) << "127.0.0.1 " << master.port() << "\n";
+  REQUIRE(notify.wait_for_key("READY", 0, "1", 30s) >= 0);
+  ask(master.port(), {"XADD", "rappel:inbox", "*", "payload", reminder("rdv-role-1").dump()});
+  REQUIRE(eventually([&] {
+    ReplyPtr r = ask(master.port(), {"HGET", "rappel:msg:rdv-role-1:sms", "status"});
+    return r && r->type == REDIS_REPLY_STRING && std::string(r->str) == "sent";
+  }));
+  std::filesystem::remove_all(dir);
+}
