@@ -100,9 +100,13 @@ class Daemon {
     try {
       auto fresh = load_config(options_.config_path, providers_);
       fresh->instance = config_->instance;  // the consumer name stays for the process' life
-      if (fresh->redis.describe() != config_->redis.describe())
+      // The connections and the key names stay as they are until a restart.
+      if (fresh->redis.describe() != config_->redis.describe() ||
+          fresh->store.prefix != config_->store.prefix ||
+          fresh->store.group != config_->store.group)
         spdlog::warn("the redis section changed: it takes effect at the next restart");
       fresh->redis = config_->redis;
+      fresh->store = config_->store;
       config_ = std::move(fresh);
       spdlog::info("configuration reloaded from {}", options_.config_path);
       notifier_.reloaded();
