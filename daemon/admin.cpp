@@ -33,7 +33,8 @@ struct ContextDeleter {
 
 class SyncRedis {
  public:
-  explicit SyncRedis(const RedisEndpoint& ep) {
+  explicit SyncRedis(const RedisEndpoint& configured) {
+    RedisEndpoint ep = resolve_master(configured);  // with Sentinel, the current master
     timeval timeout{5, 0};
     context_.reset(ep.unix_path.empty()
                        ? redisConnectWithTimeout(ep.host.c_str(), ep.port, timeout)

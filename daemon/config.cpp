@@ -71,16 +71,39 @@ fs::path relative_to(const std::string& config_file, const std::string& path) {
   return fs::path(config_file).parent_path() / p;
 }
 
+// Sentinel: `sentinels` (host:port list) and `master_name` instead of a URL's host; the database
+// and the master's credentials then come from `database`, `username` and `password`.
+void read_sentinels(ConfigMap& section, Config& config) {
+  if (section.has("url")) section.fail("sentinels", "give either 'url' or 'sentinels', not both");
+  for (const auto& address : section.string_list_or("sentinels", {})) {
+    try {
+      config.redis.sentinel.addresses.push_back(parse_host_port(address));
+    } catch (const std::invalid_argument& e) {
+      section.fail("sentinels", "'" + address + "': " + e.what());
+    }
+  }
+  if (config.redis.sentinel.addresses.empty())
+    section.fail("sentinels", "must list at least one host:port");
+  config.redis.sentinel.master_name = section.string("master_name");
+  config.redis.database = section.integer_or("database", 0, 0, 100000);
+  config.redis.sentinel.username = section.string_or("sentinel_username", "");
+  config.redis.sentinel.password = section.optional_secret("sentinel_password").value_or("");
+}
+
 void read_redis(ConfigMap& root, Config& config) {
   auto section = root.optional_map("redis");
   std::string url = "redis://127.0.0.1:6379/0";
-  if (section) {
+  if (section && section->has("sentinels")) {
+    read_sentinels(*section, config);
+  } else if (section) {
     url = section->optional_secret("url").value_or(url);
     try {
       config.redis = parse_redis_url(url);
     } catch (const std::invalid_argument& e) {
       section->fail("url", e.what());
     }
+  }
+  if (section) {
     config.store.prefix = section->string_or("prefix", "rappel");
     if (config.store.prefix.empty()) section->fail("prefix", "must not be empty");
     config.store.group = section->string_or("group", "rappel");

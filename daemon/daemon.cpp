@@ -7,7 +7,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -15,6 +14,8 @@
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/intake.hpp"
+#include "daemon/journal_fields.hpp"
+#include "daemon/service_notify.hpp"
 
 namespace rappel {
 
@@ -24,6 +25,7 @@ void setup_logging() {
     logger = std::make_shared<spdlog::logger>("rappel",
                                               std::make_shared<spdlog::sinks::systemd_sink_mt>());
     logger->set_pattern("%v");
+    use_journal_fields(true);
   } else {
     logger = std::make_shared<spdlog::logger>(
         "rappel", std::make_shared<spdlog::sinks::stderr_color_sink_mt>(spdlog::color_mode::never));
@@ -51,7 +53,10 @@ class Daemon {
         intake_(
             io_, reader_, store_, [this] { return config_; },
             [this](Millis due) { dispatcher_.wake_at(due); }),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        notifier_(io_, [this] {
+          return ServiceNotifier::Facts{commands_->connected(), dispatcher_.in_flight()};
+        }) {}
 
   ~Daemon() {
     // Before the dispatcher and intake go: pending Redis callbacks still reach them.
@@ -60,12 +65,15 @@ class Daemon {
   }
 
   int run() {
+    // Ready once Redis has answered a command (on_connect comes after PING, or ROLE with
+    // Sentinel), so AUTH and SELECT went through: not merely once a TCP connection exists.
     commands_->on_connect([this] {
       if (ready_) return;
       ready_ = true;
-      sd_notify(0, "READY=1\nSTATUS=dispatching");
+      notifier_.ready();
       spdlog::info("rappel {} ready (instance {})", RAPPEL_VERSION, config_->instance);
     });
+    notifier_.start(config_->redis.describe());
     commands_->start();
     reader_->start();
     intake_.start();
@@ -88,32 +96,39 @@ class Daemon {
   }
 
   void reload() {
-    sd_notifyf(
-        0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-        static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                            std::chrono::steady_clock::now().time_since_epoch())
-                                            .count()));
+    notifier_.reloading();
     try {
       auto fresh = load_config(options_.config_path, providers_);
       fresh->instance = config_->instance;  // the consumer name stays for the process' life
+      // The connections and the key names stay as they are until a restart.
+      if (fresh->redis.describe() != config_->redis.describe() ||
+          fresh->store.prefix != config_->store.prefix ||
+          fresh->store.group != config_->store.group)
+        spdlog::warn("the redis section changed: it takes effect at the next restart");
+      fresh->redis = config_->redis;
+      fresh->store = config_->store;
       config_ = std::move(fresh);
       spdlog::info("configuration reloaded from {}", options_.config_path);
-      sd_notify(0, "READY=1\nSTATUS=dispatching (configuration reloaded)");
+      notifier_.reloaded();
     } catch (const ConfigError& e) {
       spdlog::error("reload refused, keeping the running configuration: {}", e.what());
-      sd_notifyf(0, "READY=1\nSTATUS=reload refused: %s", e.what());
+      notifier_.reload_refused(e.what());
+    } catch (const std::exception& e) {  // anything else a provider's constructor may throw
+      spdlog::error("reload refused, keeping the running configuration: {}", e.what());
+      notifier_.reload_refused(e.what());
     }
   }
 
   void shutdown() {
     if (stopping_) return;
     stopping_ = true;
-    sd_notify(0, "STOPPING=1\nSTATUS=draining in-flight messages");
+    notifier_.stopping();
     spdlog::info("stopping: {} message(s) in flight", dispatcher_.in_flight());
     intake_.stop();
     dispatcher_.stop(config_->dispatch.shutdown_grace, [this] {
       spdlog::info("stopped cleanly");
       signals_.cancel();
+      notifier_.stop();
       commands_->stop();
       reader_->stop();
       io_.stop();
@@ -130,6 +145,7 @@ class Daemon {
   Dispatcher dispatcher_;
   Intake intake_;
   boost::asio::signal_set signals_;
+  ServiceNotifier notifier_;
   bool ready_ = false;
   bool stopping_ = false;
 };

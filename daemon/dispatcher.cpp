@@ -1,6 +1,8 @@
 // See dispatcher.hpp.
 #include "daemon/dispatcher.hpp"
 
+#include "daemon/journal_fields.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -98,9 +100,7 @@ struct Dispatcher::Job {
 void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config) {
   ++in_flight_;
   const DepartmentConfig* dept = config->department(message.department);
-  Completion failed;
-  failed.id = message.id;
-  failed.attempt = message.attempt;
+  Completion failed = completion_of(message);
   failed.status = "failed";
   if (!dept) {
     failed.error = "département " + message.department + " is no longer configured";
@@ -129,9 +129,7 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
       return finish(deferral(m, d.until, d.reason));
     case RouteDecision::Kind::expire:
     case RouteDecision::Kind::fail: {
-      Completion c;
-      c.id = m.id;
-      c.attempt = m.attempt;
+      Completion c = completion_of(m);
       c.status = d.kind == RouteDecision::Kind::expire ? "expired" : "failed";
       c.error = d.reason;
       c.not_attempted = true;
@@ -195,8 +193,12 @@ void Dispatcher::announce(const CircuitTransition& t) {
 void Dispatcher::finish(Completion completion) {
   --in_flight_;
   if (completion.status == "sent") ++sent_total_;
-  if (completion.status == "failed" || completion.status == "expired")
-    spdlog::warn("message {} {}: {}", completion.id, completion.status, completion.error);
+  bool bad = completion.status == "failed" || completion.status == "expired";
+  auto level = bad ? spdlog::level::warn : spdlog::level::debug;
+  if (spdlog::should_log(level))  // the line is built only when it is logged (hot path)
+    log_message_event(level, {completion.id, completion.department, completion.provider},
+                      "message " + completion.id + " " + completion.status +
+                          (completion.error.empty() ? "" : ": " + completion.error));
   pending_.push_back(std::move(completion));
   if (pending_.size() >= kCompletionBatch) {
     flush();

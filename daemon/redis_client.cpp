@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <hiredis/async.h>
@@ -15,6 +16,13 @@
 namespace rappel {
 
 std::string RedisEndpoint::describe() const {
+  if (uses_sentinel()) {
+    std::string sentinels;
+    for (const auto& [h, p] : sentinel.addresses)
+      sentinels += (sentinels.empty() ? "" : ",") + h + ":" + std::to_string(p);
+    return "master '" + sentinel.master_name + "' via sentinels " + sentinels + "/" +
+           std::to_string(database);
+  }
   if (!unix_path.empty()) return "unix:" + unix_path + "/" + std::to_string(database);
   return host + ":" + std::to_string(port) + "/" + std::to_string(database);
 }
@@ -94,6 +102,93 @@ RedisEndpoint parse_redis_url(std::string_view url) {
   if (ep.database < 0) throw std::invalid_argument("invalid database in Redis URL");
   if (!hostport.empty()) ep.host = std::string(hostport);
   return ep;
+}
+
+std::pair<std::string, int> parse_host_port(std::string_view text) {
+  std::string_view host = text;
+  int port = 26379;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) throw std::invalid_argument("unclosed [ in address");
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') throw std::invalid_argument("expected host:port");
+      port_text = text.substr(close + 2);
+    }
+  } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (!port_text.empty()) port = parse_int(port_text, "port");
+  if (host.empty()) throw std::invalid_argument("expected host:port");
+  if (port < 1 || port > 65535) throw std::invalid_argument("invalid port");
+  return {std::string(host), port};
+}
+
+namespace {
+
+struct SyncContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+struct SyncReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using SyncReply = std::unique_ptr<redisReply, SyncReplyDeleter>;
+
+SyncReply sync_command(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const auto& a : argv) args.push_back(a.data()), lengths.push_back(a.size());
+  return SyncReply(static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data())));
+}
+
+// What one sentinel says about the master: the address, or throws with the reason.
+std::pair<std::string, int> ask_sentinel(const std::string& host, int port,
+                                         const SentinelSettings& settings) {
+  const timeval timeout{0, 500'000};  // a sentinel is local to the network, or it is down
+  std::unique_ptr<redisContext, SyncContextDeleter> c(
+      redisConnectWithTimeout(host.c_str(), port, timeout));
+  if (!c || c->err) throw std::runtime_error(c ? c->errstr : "out of memory");
+  redisSetTimeout(c.get(), timeout);
+  if (!settings.password.empty()) {
+    std::vector<std::string> auth{"AUTH"};
+    if (!settings.username.empty()) auth.push_back(settings.username);
+    auth.push_back(settings.password);
+    SyncReply r = sync_command(c.get(), auth);
+    if (!r) throw std::runtime_error(c->errstr);
+    if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("AUTH: " + reply_string(r.get()));
+  }
+  SyncReply r =
+      sync_command(c.get(), {"SENTINEL", "get-master-addr-by-name", settings.master_name});
+  if (!r) throw std::runtime_error(c->errstr);
+  if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error(reply_string(r.get()));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+    throw std::runtime_error("knows no master named '" + settings.master_name + "'");
+  return {reply_string(r->element[0]), std::atoi(reply_string(r->element[1]).c_str())};
+}
+
+}  // namespace
+
+RedisEndpoint resolve_master(const RedisEndpoint& endpoint) {
+  if (!endpoint.uses_sentinel()) return endpoint;
+  std::string problems;
+  for (const auto& [host, port] : endpoint.sentinel.addresses) {
+    try {
+      auto [master_host, master_port] = ask_sentinel(host, port, endpoint.sentinel);
+      RedisEndpoint master = endpoint;
+      master.host = master_host;
+      master.port = master_port;
+      master.unix_path.clear();
+      return master;
+    } catch (const std::exception& e) {
+      problems +=
+          (problems.empty() ? "" : "; ") + host + ":" + std::to_string(port) + ": " + e.what();
+    }
+  }
+  throw std::runtime_error("no sentinel named the master '" + endpoint.sentinel.master_name +
+                           "' (" + problems + ")");
 }
 
 LuaScript::LuaScript(std::string text) : source(std::move(text)) {
@@ -213,9 +308,18 @@ void RedisClient::stop() {
 
 void RedisClient::connect() {
   if (stopped_ || context_) return;
-  redisAsyncContext* ac = endpoint_.unix_path.empty()
-                              ? redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port)
-                              : redisAsyncConnectUnix(endpoint_.unix_path.c_str());
+  RedisEndpoint target = endpoint_;
+  try {
+    target = resolve_master(endpoint_);
+  } catch (const std::exception& e) {
+    handle_disconnect(e.what());
+    return;
+  }
+  address_ = target.unix_path.empty() ? target.host + ":" + std::to_string(target.port)
+                                      : "unix:" + target.unix_path;
+  redisAsyncContext* ac = target.unix_path.empty()
+                              ? redisAsyncConnect(target.host.c_str(), target.port)
+                              : redisAsyncConnectUnix(target.unix_path.c_str());
   if (!ac || ac->err) {
     std::string why = ac ? ac->errstr : "out of memory";
     if (ac) redisAsyncFree(ac);
@@ -242,9 +346,50 @@ void RedisClient::connect() {
     std::vector<std::string> auth{"AUTH"};
     if (!endpoint_.username.empty()) auth.push_back(endpoint_.username);
     auth.push_back(endpoint_.password);
-    command(auth, log_error);
+    // Refused: nothing works on this connection; try again later (ops may be fixing the ACL).
+    command(auth, [this, ac = context_](const redisReply* reply, const std::string& error) {
+      if (reply && !error.empty() && context_ == ac) drop_connection("AUTH refused: " + error);
+    });
   }
   if (endpoint_.database != 0) command({"SELECT", std::to_string(endpoint_.database)}, log_error);
+  verify();
+}
+
+// A connection counts (connected(), on_connect, backoff reset) once it has answered: PING, so a
+// refused AUTH is not a connection; with Sentinel, ROLE, because the sentinels' answer may predate
+// a failover and only a master is kept. `this` outlives every non-null reply: the destructor frees
+// the context first, and its pending callbacks then run with a null reply.
+void RedisClient::verify() {
+  bool sentinel = endpoint_.uses_sentinel();
+  command({sentinel ? "ROLE" : "PING"},
+          [this, sentinel, ac = context_](const redisReply* reply, const std::string& error) {
+            if (!reply || context_ != ac) return;  // that connection is gone already
+            if (!error.empty()) return drop_connection((sentinel ? "ROLE: " : "PING: ") + error);
+            if (sentinel) {
+              std::string role = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+                                     ? reply_string(reply->element[0])
+                                     : "";
+              if (role != "master") return drop_connection("it is a " + role + ", not the master");
+            }
+            established();
+          });
+}
+
+void RedisClient::established() {
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds(100);
+  if (endpoint_.uses_sentinel())
+    spdlog::info("redis {}: connected to {} (master '{}' per the sentinels)", name_, address_,
+                 endpoint_.sentinel.master_name);
+  else
+    spdlog::info("redis {}: connected to {}", name_, endpoint_.describe());
+  if (on_connect_) on_connect_();
+}
+
+void RedisClient::drop_connection(const std::string& why) {
+  if (!context_ || (context_->c.flags & REDIS_DISCONNECTING)) return;  // once per connection
+  spdlog::warn("redis {}: leaving {}: {}", name_, address_, why);
+  redisAsyncDisconnect(context_);  // the disconnect callback reconnects (and asks again)
 }
 
 void RedisClient::connect_callback(const redisAsyncContext* ac, int status) {
@@ -256,10 +401,7 @@ void RedisClient::connect_callback(const redisAsyncContext* ac, int status) {
     self->handle_disconnect(ac->errstr);
     return;
   }
-  self->connected_ = true;
-  self->backoff_ = std::chrono::milliseconds(100);
-  spdlog::info("redis {}: connected to {}", self->name_, self->endpoint_.describe());
-  if (self->on_connect_) self->on_connect_();
+  // verify() (queued in connect()) decides whether this connection is established.
 }
 
 void RedisClient::disconnect_callback(const redisAsyncContext* ac, int status) {
@@ -300,7 +442,11 @@ void reply_trampoline(redisAsyncContext* ac, void* reply, void* privdata) {
   if (!r) {
     (*done)(nullptr, ac && ac->errstr[0] ? std::string(ac->errstr) : "connection lost");
   } else if (r->type == REDIS_REPLY_ERROR) {
-    (*done)(r, std::string(r->str, r->len));
+    std::string error(r->str, r->len);
+    // A write reached a replica: the master was demoted (failover). Find the new one.
+    if (error.starts_with("READONLY") && ac && ac->data)
+      static_cast<RedisClient*>(ac->data)->drop_connection("READONLY: the server is a replica now");
+    (*done)(r, error);
   } else {
     (*done)(r, std::string());
   }

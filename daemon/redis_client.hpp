@@ -5,6 +5,13 @@
 // when to try again (all of rappel's state lives in Redis, so nothing is lost by failing fast).
 // Lua scripts go through EVALSHA and fall back to EVAL on NOSCRIPT, so a Redis that restarted or
 // failed over (empty script cache) needs no special handling.
+//
+// With Sentinel, each (re)connection first asks the sentinels, in turn, where the master of the
+// configured name is (SENTINEL get-master-addr-by-name), then checks with ROLE that the server
+// reached really is a master: a sentinel may lag behind a failover. A READONLY error (the master
+// was demoted under us) or a ROLE that is not "master" drops the connection, and the next attempt
+// asks the sentinels again. The sentinel query is synchronous with short timeouts: it happens only
+// on (re)connection, and keeps this class one state machine instead of two.
 #pragma once
 
 #include <chrono>
@@ -22,6 +29,13 @@ struct redisAsyncContext;
 
 namespace rappel {
 
+struct SentinelSettings {
+  std::vector<std::pair<std::string, int>> addresses;  // host, port
+  std::string master_name;
+  std::string username;  // for sentinels that require AUTH (their own, not the master's)
+  std::string password;
+};
+
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
@@ -29,8 +43,17 @@ struct RedisEndpoint {
   std::string username;
   std::string password;
   int database = 0;
+  SentinelSettings sentinel;  // when it has addresses, host/port come from the sentinels
+  bool uses_sentinel() const { return !sentinel.addresses.empty(); }
   std::string describe() const;  // for logs: never the password
 };
+
+// With Sentinel: `endpoint` with host/port set to the current master's, as the first sentinel that
+// answers says. Throws std::runtime_error with what each sentinel said. Without: `endpoint`.
+RedisEndpoint resolve_master(const RedisEndpoint& endpoint);
+
+// "host:port" (or "[v6]:port") to a pair; throws std::invalid_argument.
+std::pair<std::string, int> parse_host_port(std::string_view text);
 
 // redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]. Throws
 // std::invalid_argument with the reason.
@@ -58,8 +81,12 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   void close();
   bool connected() const { return connected_; }
   unsigned long reconnects() const { return reconnects_; }
-  // Called (on the loop) each time a connection is established (after AUTH/SELECT are queued).
+  // Called (on the loop) each time a connection is established: it answered PING after AUTH and
+  // SELECT (with Sentinel: ROLE said master).
   void on_connect(std::function<void()> fn) { on_connect_ = std::move(fn); }
+
+  // Lets pending replies arrive, then disconnects and reconnects (asking the sentinels again).
+  void drop_connection(const std::string& why);
 
   void command(const std::vector<std::string>& argv, RedisCallback done);
   void eval(const LuaScript& script, const std::vector<std::string>& keys,
@@ -68,6 +95,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
  private:
   struct Watcher;
   void connect();
+  void verify();
+  void established();
   void schedule_reconnect();
   void handle_disconnect(const std::string& why);
   static void connect_callback(const redisAsyncContext* ac, int status);
@@ -76,6 +105,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   boost::asio::io_context& io_;
   RedisEndpoint endpoint_;
   std::string name_;
+  std::string address_;  // where the current connection goes (the master's, with Sentinel)
   redisAsyncContext* context_ = nullptr;
   std::shared_ptr<Watcher> watcher_;
   boost::asio::steady_timer reconnect_timer_;

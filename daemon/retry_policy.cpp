@@ -18,9 +18,7 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
 
 Completion decide_outcome(const ClaimedMessage& message, const SendResult& result,
                           const RetryPolicy& policy, Millis now, std::mt19937_64& rng) {
-  Completion c;
-  c.id = message.id;
-  c.attempt = message.attempt;
+  Completion c = completion_of(message);
   c.provider_message_id = result.provider_message_id;
   c.parts = result.parts;
   c.error = result.error;

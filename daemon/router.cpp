@@ -77,9 +77,7 @@ RouteDecision decide_route(const ClaimedMessage& m, const DepartmentConfig& d, c
 }
 
 Completion deferral(const ClaimedMessage& m, Millis until, std::string reason) {
-  Completion c;
-  c.id = m.id;
-  c.attempt = m.attempt;
+  Completion c = completion_of(m);
   c.status = "deferred";
   c.not_attempted = true;
   c.previous_status = m.previous_status;

@@ -64,6 +64,7 @@ struct Claim {
 struct Completion {
   std::string id;
   int attempt = 0;
+  std::string department, channel;  // for logs and metrics; not sent to Redis
   // sent, retrying, failed, expired, or deferred: back to the schedule at next_attempt_ms in its
   // previous status, the attempt given back (quiet hours, open circuit, rate limit).
   std::string status;
@@ -79,6 +80,16 @@ struct Completion {
   int parts = 0;
   bool outcome_unknown = false;
 };
+
+// A completion of this claim, to be given its status.
+inline Completion completion_of(const ClaimedMessage& m) {
+  Completion c;
+  c.id = m.id;
+  c.attempt = m.attempt;
+  c.department = m.department;
+  c.channel = m.channel;
+  return c;
+}
 
 class Store {
  public:

@@ -6,7 +6,8 @@ RAPPEL_PACKAGES=(
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
   libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev catch2 tzdata
-  redis-server redis-tools python3 python3-aiosmtpd python3-redis ruby-redis openssl
+  redis-server redis-sentinel redis-tools python3 python3-aiosmtpd python3-redis ruby-redis openssl
+  systemd groff-base man-db dpkg-dev
 )
 
 install_missing_packages() {
