@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/http_server.hpp"
 #include "daemon/redis_client.hpp"
 #include "daemon/store.hpp"
 #include "daemon/templates.hpp"
@@ -60,6 +61,17 @@ struct IntakeSettings {
   std::chrono::milliseconds reclaim_after{30'000};  // entries left pending by a dead instance
 };
 
+// `callbacks:` (daemon/callbacks.hpp): final statuses POSTed to the booking backend. Off when
+// url is empty.
+struct CallbackSettings {
+  std::string url;
+  std::string bearer_token;
+  int max_attempts = 10;
+  std::chrono::milliseconds backoff_base{1'000};
+  std::chrono::milliseconds backoff_cap{300'000};
+  std::chrono::milliseconds timeout{10'000};
+};
+
 struct Config {
   std::string file;
   RedisEndpoint redis;
@@ -69,6 +81,10 @@ struct Config {
   IntakeSettings intake;
   std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
   std::map<std::string, std::string, std::less<>> provider_types;  // account -> `type`
+  // account -> the secret of /v1/receipts/<account>, for accounts with `receipts:`
+  std::map<std::string, std::string, std::less<>> receipt_secrets;
+  HttpServerOptions http;  // `http: {listen, max_body, read_timeout}`
+  CallbackSettings callbacks;
   DepartmentConfig defaults;
   std::map<std::string, DepartmentConfig, std::less<>> departments;
 

@@ -13,6 +13,7 @@
 
 #include "daemon/clock.hpp"
 #include "daemon/redis_client.hpp"
+#include "providers/provider.hpp"
 
 namespace rappel {
 
@@ -22,6 +23,8 @@ struct StoreSettings {
   long events_maxlen = 1000000;
   std::chrono::seconds content_ttl{7 * 24 * 3600};   // personal data, after the final status
   std::chrono::seconds status_ttl{180 * 24 * 3600};  // the status record, after the final status
+  std::chrono::seconds receipt_index_ttl{7 * 24 * 3600};  // provider message id -> our id
+  std::chrono::seconds parked_receipt_ttl{3600};          // a report that came before its index
 
   std::string inbox() const { return prefix + ":inbox"; }
   std::string events() const { return prefix + ":events"; }
@@ -86,6 +89,12 @@ class Store {
   void claim(int limit, std::chrono::milliseconds lease,
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
+  // Delivery reports of one account (intermediate ones are the caller's to drop); `results` says
+  // for each one: applied, ignored (it would not move the message forward), parked (its message
+  // is not sent yet, or its index not written yet) or unknown.
+  void apply_receipts(
+      const std::string& account, const std::vector<Receipt>& receipts,
+      std::function<void(std::vector<std::string> results, const std::string& error)> done);
 
  private:
   std::vector<std::string> common_args() const;
