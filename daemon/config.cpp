@@ -143,8 +143,70 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
         duration_cast<seconds>(r->duration_or("content", config.store.content_ttl));
     config.store.status_ttl =
         duration_cast<seconds>(r->duration_or("status", config.store.status_ttl));
+    config.store.receipt_index_ttl =
+        duration_cast<seconds>(r->duration_or("receipt_index", config.store.receipt_index_ttl));
+    config.store.parked_receipt_ttl =
+        duration_cast<seconds>(r->duration_or("parked_receipts", config.store.parked_receipt_ttl));
+    for (const char* key : {"content", "status", "receipt_index", "parked_receipts"})
+      if (r->has(key) && r->duration_or(key, {}) < std::chrono::seconds(1))
+        r->fail(key, "must be at least 1s");
     r->reject_unknown_keys();
   }
+}
+
+// "127.0.0.1:8080", "[::1]:8080", or ":8080" (all addresses).
+void read_http(ConfigMap& root, Config& config) {
+  auto h = root.optional_map("http");
+  if (!h) return;
+  std::string listen = h->string_or("listen", "127.0.0.1:8080");
+  size_t colon = listen.rfind(':');
+  long port = -1;
+  if (colon != std::string::npos) {
+    try {
+      size_t used = 0;
+      port = std::stol(listen.substr(colon + 1), &used);
+      if (used != listen.size() - colon - 1) port = -1;
+    } catch (const std::exception&) {
+      port = -1;
+    }
+  }
+  if (port < 0 || port > 65535) h->fail("listen", "expected host:port, e.g. 127.0.0.1:8080");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  config.http.host = host.empty() ? "0.0.0.0" : host;
+  config.http.port = static_cast<uint16_t>(port);
+  config.http.max_body = h->integer_or("max_body", 64 * 1024, 1024, 16 << 20);
+  config.http.read_timeout = std::chrono::duration_cast<std::chrono::seconds>(
+      h->duration_or("read_timeout", config.http.read_timeout));
+  if (config.http.read_timeout.count() < 1) h->fail("read_timeout", "must be at least 1s");
+  h->reject_unknown_keys();
+}
+
+void read_callbacks(ConfigMap& root, Config& config) {
+  auto c = root.optional_map("callbacks");
+  if (!c) return;
+  CallbackSettings& s = config.callbacks;
+  s.url = c->string("url");
+  if (!s.url.starts_with("https://") && !s.url.starts_with("http://"))
+    c->fail("url", "expected an http:// or https:// URL");
+  s.bearer_token = c->secret("bearer_token");
+  s.max_attempts = c->integer_or("max_attempts", s.max_attempts, 1, 1000);
+  s.backoff_base = c->duration_or("backoff_base", s.backoff_base);
+  s.backoff_cap = c->duration_or("backoff_cap", s.backoff_cap);
+  s.timeout = c->duration_or("timeout", s.timeout);
+  if (s.backoff_base.count() <= 0) c->fail("backoff_base", "must be positive");
+  c->reject_unknown_keys();
+}
+
+// `receipts: {secret: ...}` is the core's key, taken out before the adapter reads the account.
+std::optional<std::string> read_receipt_secret(ConfigMap& account) {
+  auto r = account.optional_map("receipts");
+  if (!r) return std::nullopt;
+  std::string secret = r->secret("secret");
+  if (secret.size() < 16) r->fail("secret", "too short: at least 16 characters");
+  r->reject_unknown_keys();
+  return secret;
 }
 
 void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
@@ -156,8 +218,15 @@ void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
     if (!factory) account.fail("type", "unknown provider type '" + type + "'");
     // Read before the adapter, which rejects keys it does not know.
     config.account_policies[name] = read_account_policy(account);
+    auto receipt_secret = read_receipt_secret(account);
     config.providers[name] = factory->create(account, ctx);
     config.provider_types[name] = type;
+    if (receipt_secret) {
+      if (!config.providers[name]->supports_receipts())
+        account.fail("receipts", "this account takes no delivery reports (" + type +
+                                     (type == "netsize" ? ": set receipt_format" : "") + ")");
+      config.receipt_secrets[name] = *receipt_secret;
+    }
     account.reject_unknown_keys();
   }
   section.reject_unknown_keys();
@@ -281,6 +350,8 @@ std::shared_ptr<Config> load_config(const std::string& path, ProviderContext& ct
   ConfigMap root(document, path, "");
   read_redis(root, *config);
   read_daemon_settings(root, *config);
+  read_http(root, *config);
+  read_callbacks(root, *config);
   std::string templates = RAPPEL_DEFAULT_TEMPLATES;
   if (auto t = root.optional_map("templates")) {
     templates = relative_to(path, t->string("directory")).string();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/delivery_settings.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/redis_client.hpp"
 #include "daemon/store.hpp"
 #include "daemon/templates.hpp"
@@ -62,6 +63,17 @@ struct IntakeSettings {
   std::chrono::milliseconds reclaim_after{30'000};  // entries left pending by a dead instance
 };
 
+// `callbacks:` (daemon/callbacks.hpp): final statuses POSTed to the booking backend. Off when
+// url is empty.
+struct CallbackSettings {
+  std::string url;
+  std::string bearer_token;
+  int max_attempts = 10;
+  std::chrono::milliseconds backoff_base{1'000};
+  std::chrono::milliseconds backoff_cap{300'000};
+  std::chrono::milliseconds timeout{10'000};
+};
+
 struct Config {
   std::string file;
   RedisEndpoint redis;
@@ -72,6 +84,10 @@ struct Config {
   std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
   std::map<std::string, std::string, std::less<>> provider_types;      // account -> `type`
   std::map<std::string, AccountPolicy, std::less<>> account_policies;  // rate limit, circuit
+  // account -> the secret of /v1/receipts/<account>, for accounts with `receipts:`
+  std::map<std::string, std::string, std::less<>> receipt_secrets;
+  HttpServerOptions http;  // `http: {listen, max_body, read_timeout}`
+  CallbackSettings callbacks;
   DepartmentConfig defaults;
   std::map<std::string, DepartmentConfig, std::less<>> departments;
 

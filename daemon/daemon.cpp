@@ -1,5 +1,7 @@
 // See daemon.hpp. Start-up order: config (nothing runs on a bad one), Redis, consumer group,
 // then intake and dispatch; READY=1 once Redis answered. SIGHUP reloads, SIGTERM drains.
+// The HTTP endpoint (receipts, and whatever add_routes() registers) listens from the start: a
+// port that cannot be bound is a start-up error, like a bad configuration.
 #include "daemon/daemon.hpp"
 
 #include <cstdlib>
@@ -10,11 +12,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "daemon/callbacks.hpp"
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/intake.hpp"
 #include "daemon/journal_fields.hpp"
+#include "daemon/receipts.hpp"
 #include "daemon/service_notify.hpp"
 
 namespace rappel {
@@ -53,20 +58,39 @@ class Daemon {
         intake_(
             io_, reader_, store_, [this] { return config_; },
             [this](Millis due) { dispatcher_.wake_at(due); }),
+        http_(io_, config_->http),
+        receipts_(store_, [this] { return config_; }),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         notifier_(io_, [this] {
           return ServiceNotifier::Facts{commands_->connected(), dispatcher_.in_flight()};
-        }) {}
+        }) {
+    // Callbacks read the events stream with blocking reads: a connection of their own.
+    if (!config_->callbacks.url.empty()) {
+      callbacks_reader_ = std::make_shared<RedisClient>(io_, config_->redis, "callbacks");
+      callbacks_ =
+          std::make_unique<Callbacks>(io_, *providers_.curl, callbacks_reader_, config_->store,
+                                      config_->instance, config_->callbacks);
+    }
+  }
 
   ~Daemon() {
     // Before the dispatcher and intake go: pending Redis callbacks still reach them.
     commands_->close();
     reader_->close();
+    if (callbacks_reader_) callbacks_reader_->close();
   }
 
   int run() {
     // Ready once Redis has answered a command (on_connect comes after PING, or ROLE with
     // Sentinel), so AUTH and SELECT went through: not merely once a TCP connection exists.
+    add_routes();
+    try {
+      http_.start();
+    } catch (const std::runtime_error& e) {
+      spdlog::critical("http: {}", e.what());
+      return 1;
+    }
+    spdlog::info("http listening on {}:{}", config_->http.host, http_.port());
     commands_->on_connect([this] {
       if (ready_) return;
       ready_ = true;
@@ -78,12 +102,19 @@ class Daemon {
     reader_->start();
     intake_.start();
     dispatcher_.start();
+    if (callbacks_) {
+      callbacks_reader_->start();
+      callbacks_->start();
+    }
     wait_for_signal();
     io_.run();
     return 0;
   }
 
  private:
+  // Every route of the HTTP endpoint; the listen address is read once, at start (not on reload).
+  void add_routes() { receipts_.add_routes(http_); }
+
   void wait_for_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
       if (ec) return;
@@ -125,12 +156,15 @@ class Daemon {
     notifier_.stopping();
     spdlog::info("stopping: {} message(s) in flight", dispatcher_.in_flight());
     intake_.stop();
+    http_.stop();
+    if (callbacks_) callbacks_->stop();
     dispatcher_.stop(config_->dispatch.shutdown_grace, [this] {
       spdlog::info("stopped cleanly");
       signals_.cancel();
       notifier_.stop();
       commands_->stop();
       reader_->stop();
+      if (callbacks_reader_) callbacks_reader_->stop();
       io_.stop();
     });
   }
@@ -144,6 +178,10 @@ class Daemon {
   Store store_;
   Dispatcher dispatcher_;
   Intake intake_;
+  HttpServer http_;
+  ReceiptEndpoint receipts_;
+  std::shared_ptr<RedisClient> callbacks_reader_;
+  std::unique_ptr<Callbacks> callbacks_;
   boost::asio::signal_set signals_;
   ServiceNotifier notifier_;
   bool ready_ = false;

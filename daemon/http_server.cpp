@@ -9,6 +9,7 @@
 // deadline covers the whole read of a request: a slow client gets closed, not waited for.
 #include "daemon/http_server.hpp"
 
+#include <array>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -196,6 +197,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                       });
   }
 
+  // A lingering close: after our answer, read and drop what the client still sends (the rest of
+  // a refused body) until it closes or a short deadline, because closing a socket with unread
+  // data makes the kernel send RST, which can destroy the answer before the client reads it.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));  // for the whole drain, not per read
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->finish({});
+                              self->drain();
+                            });
+  }
+
   void finish(beast::error_code ec) {
     if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
         ec != asio::error::operation_aborted && ec != asio::error::connection_reset)
@@ -211,6 +229,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  std::array<char, 16 * 1024> drain_;
 };
 
 void ServerState::accept(std::shared_ptr<ServerState> self) {

@@ -147,6 +147,7 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
   }
   auto args = common_args();
   args.push_back(batch.dump());
+  args.push_back(std::to_string(settings_.receipt_index_ttl.count()));
   redis_->eval(
       scripts::complete(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
@@ -182,6 +183,30 @@ void Store::account_event(const std::string& status, const std::string& account,
                    "at",
                    iso_utc(now)},
                   [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
+}
+
+void Store::apply_receipts(
+    const std::string& account, const std::vector<Receipt>& receipts,
+    std::function<void(std::vector<std::string> results, const std::string& error)> done) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& r : receipts)
+    batch.push_back({{"pmid", r.provider_message_id},
+                     {"id", r.message_id},
+                     {"state", r.state == ReceiptState::delivered ? "delivered" : "undelivered"},
+                     {"provider_status", r.provider_status},
+                     {"reason", r.reason}});
+  auto args = common_args();
+  args.push_back(account);
+  args.push_back(batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  args.push_back(std::to_string(settings_.parked_receipt_ttl.count()));
+  redis_->eval(scripts::receipts(), keys(), args,
+               [done = std::move(done)](const redisReply* reply, const std::string& error) {
+                 std::vector<std::string> results;
+                 if (error.empty() && reply && reply->type == REDIS_REPLY_ARRAY)
+                   for (size_t i = 0; i < reply->elements; ++i)
+                     results.push_back(reply_string(reply->element[i]));
+                 done(std::move(results), error);
+               });
 }
 
 }  // namespace rappel

@@ -13,6 +13,7 @@
 
 #include "daemon/clock.hpp"
 #include "daemon/redis_client.hpp"
+#include "providers/provider.hpp"
 
 namespace rappel {
 
@@ -22,6 +23,8 @@ struct StoreSettings {
   long events_maxlen = 1000000;
   std::chrono::seconds content_ttl{7 * 24 * 3600};   // personal data, after the final status
   std::chrono::seconds status_ttl{180 * 24 * 3600};  // the status record, after the final status
+  std::chrono::seconds receipt_index_ttl{7 * 24 * 3600};  // provider message id -> our id
+  std::chrono::seconds parked_receipt_ttl{3600};          // a report that came before its index
 
   std::string inbox() const { return prefix + ":inbox"; }
   std::string events() const { return prefix + ":events"; }
@@ -108,6 +111,12 @@ class Store {
   // An event about a provider account rather than a message (circuit opened or closed).
   void account_event(const std::string& status, const std::string& account,
                      const std::string& error, Done done);
+  // Delivery reports of one account (intermediate ones are the caller's to drop); `results` says
+  // for each one: applied, ignored (it would not move the message forward), parked (its message
+  // is not sent yet, or its index not written yet) or unknown.
+  void apply_receipts(
+      const std::string& account, const std::vector<Receipt>& receipts,
+      std::function<void(std::vector<std::string> results, const std::string& error)> done);
 
  private:
   std::vector<std::string> common_args() const;

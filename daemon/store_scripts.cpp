@@ -7,6 +7,9 @@
 //   schedule      zset id -> due time (ms): scheduled and retrying messages
 //   inflight      zset id -> lease deadline (ms): messages handed to a daemon
 //   inbox, events streams of the public contract
+//   pmid:<account>:<provider message id>     string: our message id (receipt index, TTL)
+//   receipt:<account>:<provider message id>  string: a report that came before its index (TTL)
+//   receipt-id:<account>:<message id>        string: same, for reports that name our id
 #include "daemon/store_scripts.hpp"
 
 #include <string>
@@ -68,6 +71,49 @@ end
 
 local function replaceable(status)
   return status == 'scheduled' or status == 'retrying' or status == 'rejected'
+end
+
+-- Delivery reports move a message forward only: sent < undelivered < delivered. A report of
+-- the same or a lower rank changes nothing, so a repeated or late report never undoes one; a
+-- `delivered` after `undelivered` wins (the phone did get it), never the reverse.
+local receipt_rank = {sent = 0, undelivered = 1, delivered = 2}
+
+local function apply_receipt(id, r)
+  local from = receipt_rank[redis.call('HGET', msg_key(id), 'status') or '']
+  local to = receipt_rank[r.state]
+  if from == nil or to == nil or to <= from then return 'ignored' end
+  set_status(id, r.state, r.state == 'undelivered' and (r.reason or '') or '',
+             {'provider_status', r.provider_status or '', 'receipt_at', now_iso})
+  return 'applied'
+end
+
+-- Keeps the stronger of two reports waiting for the same message.
+local function park(key, r, ttl)
+  local old = redis.call('GET', key)
+  if old then
+    local o = cjson.decode(old)
+    if (receipt_rank[o.state] or 0) >= (receipt_rank[r.state] or 0) then return 'parked' end
+  end
+  redis.call('SET', key, cjson.encode({state = r.state, reason = r.reason or '',
+                                       provider_status = r.provider_status or ''}), 'EX', ttl)
+  return 'parked'
+end
+
+local function apply_parked(id, key)
+  local parked = redis.call('GET', key)
+  if parked then
+    redis.call('DEL', key)
+    apply_receipt(id, cjson.decode(parked))
+  end
+end
+
+-- At `sent`: the index from the provider's id to ours, then any report that was waiting for it.
+local function index_sent(id, account, pmid, index_ttl)
+  if pmid and pmid ~= '' then
+    redis.call('SET', prefix .. ':pmid:' .. account .. ':' .. pmid, id, 'EX', index_ttl)
+    apply_parked(id, prefix .. ':receipt:' .. account .. ':' .. pmid)
+  end
+  apply_parked(id, prefix .. ':receipt-id:' .. account .. ':' .. id)
 end
 )LUA";
 
@@ -198,6 +244,7 @@ return {claimed, next_due[2] or '', next_lease[2] or ''}
 
 constexpr const char* kComplete = R"LUA(
 local outcomes = cjson.decode(ARGV[7])
+local index_ttl = tonumber(ARGV[8])
 local applied = 0
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
@@ -228,11 +275,37 @@ for _, c in ipairs(outcomes) do
     else
       if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
       set_status(c.id, c.status, c.error, fields, extra)
+      if c.status == 'sent' then index_sent(c.id, c.provider or '', c.provider_message_id, index_ttl) end
     end
     applied = applied + 1
   end
 end
 return applied
+)LUA";
+
+constexpr const char* kReceipts = R"LUA(
+local account = ARGV[7]
+local receipts = cjson.decode(ARGV[8])
+local park_ttl = tonumber(ARGV[9])
+local waiting = {scheduled = true, sending = true, retrying = true}
+
+-- By the provider's id through the index, else by our id (checked to belong to this account).
+local function one(r)
+  if r.pmid and r.pmid ~= '' then
+    local id = redis.call('GET', prefix .. ':pmid:' .. account .. ':' .. r.pmid)
+    if not id then return park(prefix .. ':receipt:' .. account .. ':' .. r.pmid, r, park_ttl) end
+    return apply_receipt(id, r)
+  end
+  local m = redis.call('HMGET', msg_key(r.id), 'status', 'provider')
+  if not m[1] then return 'unknown' end
+  if waiting[m[1]] then return park(prefix .. ':receipt-id:' .. account .. ':' .. r.id, r, park_ttl) end
+  if m[2] ~= account then return 'unknown' end
+  return apply_receipt(r.id, r)
+end
+
+local results = {}
+for i, r in ipairs(receipts) do results[i] = one(r) end
+return results
 )LUA";
 
 }  // namespace
@@ -247,6 +320,10 @@ const LuaScript& claim() {
 }
 const LuaScript& complete() {
   static const LuaScript script(std::string(kPrelude) + kComplete);
+  return script;
+}
+const LuaScript& receipts() {
+  static const LuaScript script(std::string(kPrelude) + kReceipts);
   return script;
 }
 

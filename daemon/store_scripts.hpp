@@ -12,6 +12,7 @@ constexpr int kCommonArgs = 6;
 
 const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject operations
 const LuaScript& claim();     // ARGV+: limit, lease_ms
-const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages
+const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s)
+const LuaScript& receipts();  // ARGV+: account, JSON array of receipts, parked receipt TTL (s)
 
 }  // namespace rappel::scripts

@@ -13,8 +13,15 @@
 // Brevo deprecated this path in May 2025 for /v3/transactionalSMS/send, which answers only
 // messageId: set `url` to it and the adapter still works (parts then stay 0). unicodeEnabled is
 // true exactly when the core chose UCS-2 for the message.
+//
+// Event webhooks: msg_status delivered -> delivered; hard_bounce -> undelivered; sent and
+// soft_bounce (Brevo still tries) -> intermediate; undocumented words (e.g. "blocked",
+// "rejected", seen in Brevo's SMS event list but not in our reference) -> undelivered when they
+// name a refusal, intermediate otherwise. `id` is the webhook's own id and is ignored.
 #include "providers/brevo_sms.hpp"
 
+#include "daemon/http_server.hpp"
+#include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::brevo_sms {
@@ -78,6 +85,37 @@ SendResult classify(const HttpResponse& response) {
   return classify_by_status(kLabel, response, error_words(*body));
 }
 
+namespace {
+
+ReceiptState state_of(std::string_view status) {
+  if (status == "delivered") return ReceiptState::delivered;
+  if (status == "hard_bounce" || status == "blocked" || status == "rejected" ||
+      status == "invalid_number")
+    return ReceiptState::undelivered;
+  return ReceiptState::intermediate;  // sent, accepted, soft_bounce, replied, unknown words
+}
+
+std::string read_report(const nlohmann::json& report, Receipt& r) {
+  r.provider_message_id = json_text(report, "messageId");
+  if (r.provider_message_id.empty()) return "a report without messageId";
+  std::string status = json_text(report, "msg_status");
+  if (status.empty()) status = json_text(report, "event");  // the newer webhook format's name
+  if (status.empty()) return "a report without msg_status";
+  r.state = state_of(status);
+  r.provider_status = receipt_reason(status);
+  if (r.state == ReceiptState::undelivered) {
+    std::string why = json_text(report, "reason");
+    r.reason = "Brevo SMS: " + r.provider_status + (why.empty() ? "" : ": " + receipt_reason(why));
+  }
+  return {};
+}
+
+}  // namespace
+
+ReceiptParse parse_receipts(std::string_view body) {
+  return parse_json_reports(body, read_report);
+}
+
 }  // namespace rappel::brevo_sms
 
 namespace rappel {
@@ -89,6 +127,7 @@ std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& settings, ProviderC
       [s](const Outbound& m) { return brevo_sms::build_request(*s, m); },
       [](const HttpResponse& r, const Outbound&) { return brevo_sms::classify(r); },
       [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+      [](const HttpServerRequest& r) { return brevo_sms::parse_receipts(r.body); },
   };
   return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
 }

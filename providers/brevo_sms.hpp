@@ -18,6 +18,8 @@ struct Settings {
 Settings read_settings(ConfigMap& settings);
 HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response);
+// Event webhooks (webUrl): messageId matches the send's answer, msg_status says what happened.
+ReceiptParse parse_receipts(std::string_view body);
 
 }  // namespace rappel::brevo_sms
 

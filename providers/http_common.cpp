@@ -319,4 +319,9 @@ void HttpSmsProvider::cancel_all() {
   }
 }
 
+ReceiptParse HttpSmsProvider::parse_receipts(const HttpServerRequest& request) const {
+  if (!adapter_->receipts) return Provider::parse_receipts(request);
+  return adapter_->receipts(request);
+}
+
 }  // namespace rappel

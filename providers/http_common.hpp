@@ -100,6 +100,8 @@ struct HttpAdapter {
   std::function<HttpRequest(const Outbound&)> build;
   std::function<SendResult(const HttpResponse&, const Outbound&)> classify;
   std::function<std::optional<std::string>(std::string_view)> check_sender;
+  // Delivery reports; empty when the provider (or this account) has none.
+  std::function<ReceiptParse(const HttpServerRequest&)> receipts;
 };
 
 class HttpSmsProvider final : public Provider {
@@ -109,6 +111,8 @@ class HttpSmsProvider final : public Provider {
   void send(const Outbound& message, SendCallback done) override;
   std::optional<std::string> check_sender(std::string_view sender) const override;
   void cancel_all() override;
+  bool supports_receipts() const override { return static_cast<bool>(adapter_->receipts); }
+  ReceiptParse parse_receipts(const HttpServerRequest& request) const override;
 
  private:
   struct Pending;

@@ -16,10 +16,19 @@
 // Unconfirmed, and chosen here: the provider message id is the first of messageIds (delivery
 // reports for this API are set up by the account manager and their format is unknown; traceId
 // when messageIds is empty).
+//
+// Delivery reports: their format is unconfirmed too, so the account describes it in YAML
+// (`receipt_format`: body json|form, id_field, status_field, reason_field, delivered and
+// undelivered status lists; docs/receipts.md). Without it the account takes no reports. Only a
+// report naming the first part's id matches a message: a report for another part finds no index
+// entry and is kept (without effect) until its short TTL ends.
 #include "providers/netsize.hpp"
 
+#include <algorithm>
 #include <map>
 
+#include "daemon/http_server.hpp"
+#include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::netsize {
@@ -108,6 +117,20 @@ Settings read_settings(ConfigMap& settings) {
       settings.integer_or("max_concatenated_messages", s.max_concatenated_messages, 1, 255);
   s.campaign_name = settings.string_or("campaign_name", "");
   if (s.campaign_name.size() > 49) settings.fail("campaign_name", "at most 49 characters");
+  if (auto f = settings.optional_map("receipt_format")) {
+    ReceiptFormat format;
+    std::string body = f->string_or("body", "json");
+    if (body != "json" && body != "form") f->fail("body", "expected json or form");
+    format.form = body == "form";
+    format.id_field = f->string("id_field");
+    format.status_field = f->string("status_field");
+    format.reason_field = f->string_or("reason_field", "");
+    format.delivered = f->string_list_or("delivered", {});
+    format.undelivered = f->string_list_or("undelivered", {});
+    if (format.delivered.empty()) f->fail_here("missing required key 'delivered'");
+    f->reject_unknown_keys();
+    s.receipt_format = std::move(format);
+  }
   return s;
 }
 
@@ -150,6 +173,40 @@ SendResult classify(const HttpResponse& response, std::string_view destination) 
   return http_failure(known->second, kLabel, response, words);
 }
 
+namespace {
+
+bool listed(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
+ReceiptParse parse_receipts(const ReceiptFormat& format, std::string_view body) {
+  auto read_one = [&format](const nlohmann::json& report, Receipt& r) -> std::string {
+    r.provider_message_id = json_text(report, format.id_field);
+    if (r.provider_message_id.empty()) return "a report without " + format.id_field;
+    std::string status = json_text(report, format.status_field);
+    if (status.empty()) return "a report without " + format.status_field;
+    r.provider_status = receipt_reason(status);
+    if (listed(format.delivered, status)) {
+      r.state = ReceiptState::delivered;
+    } else if (listed(format.undelivered, status)) {
+      r.state = ReceiptState::undelivered;
+      std::string why = format.reason_field.empty() ? "" : json_text(report, format.reason_field);
+      r.reason = "Netsize: " + r.provider_status + (why.empty() ? "" : ": " + receipt_reason(why));
+    }
+    return {};
+  };
+  if (!format.form) return parse_json_reports(body, read_one);
+  nlohmann::json fields = decode_form(body);
+  if (fields.empty()) return {{}, "empty body"};
+  ReceiptParse out;
+  Receipt r;
+  if (auto error = read_one(fields, r); !error.empty()) return {{}, error};
+  out.receipts.push_back(std::move(r));
+  return out;
+}
+
 }  // namespace rappel::netsize
 
 namespace rappel {
@@ -161,7 +218,12 @@ std::unique_ptr<Provider> make_netsize_provider(ConfigMap& settings, ProviderCon
       [s](const Outbound& m) { return netsize::build_request(*s, m); },
       [](const HttpResponse& r, const Outbound& m) { return netsize::classify(r, m.sms().to); },
       [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+      {},
   };
+  if (s->receipt_format)
+    adapter.receipts = [s](const HttpServerRequest& r) {
+      return netsize::parse_receipts(*s->receipt_format, r.body);
+    };
   return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
 }
 

@@ -6,6 +6,17 @@
 
 namespace rappel::netsize {
 
+// Netsize's delivery-report format for this REST API is unconfirmed (the account manager sets
+// the report URL up): it is described in the account's YAML, never guessed. See netsize.cpp.
+struct ReceiptFormat {
+  bool form = false;         // body: json (default) or form (application/x-www-form-urlencoded)
+  std::string id_field;      // the provider message id (the first of messageIds at send time)
+  std::string status_field;  // the status value, compared with the two lists below
+  std::string reason_field;  // optional: the provider's words for a failure
+  std::vector<std::string> delivered;
+  std::vector<std::string> undelivered;  // any other value is intermediate: it changes nothing
+};
+
 struct Settings {
   HttpSettings http;
   std::string login;
@@ -13,7 +24,8 @@ struct Settings {
   std::string sender;  // originatingAddress when the message carries none
   SenderRules sender_rules;
   long max_concatenated_messages = 10;
-  std::string campaign_name;  // optional
+  std::string campaign_name;                    // optional
+  std::optional<ReceiptFormat> receipt_format;  // delivery reports accepted only when set
 };
 
 SenderRules sender_rules();
@@ -22,6 +34,7 @@ HttpRequest build_request(const Settings& settings, const Outbound& message);
 // `destination` is the message's E.164 number: code 103 means "invalid account" for France and its
 // overseas départements, but "not served" for other countries.
 SendResult classify(const HttpResponse& response, std::string_view destination = "+33");
+ReceiptParse parse_receipts(const ReceiptFormat& format, std::string_view body);
 
 }  // namespace rappel::netsize
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -78,6 +79,22 @@ struct Outbound {
 
 using SendCallback = std::function<void(SendResult)>;
 
+struct HttpServerRequest;  // daemon/http_server.hpp
+
+// One delivery report, in the core's words (providers/receipts.hpp has the parsers' helpers).
+enum class ReceiptState { delivered, undelivered, intermediate };
+struct Receipt {
+  std::string provider_message_id;  // matched through the index written at send time
+  std::string message_id;           // our id, when the provider echoes it back instead
+  ReceiptState state = ReceiptState::intermediate;
+  std::string provider_status;  // the provider's own status word or code, e.g. "hard_bounce"
+  std::string reason;           // its words when undelivered, without personal data
+};
+struct ReceiptParse {
+  std::vector<Receipt> receipts;
+  std::string error;  // set when the body cannot be read: the endpoint answers 400 with it
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -92,6 +109,13 @@ class Provider {
   }
   // Stops in-flight work: pending callbacks are called with a transient, outcome-unknown result.
   virtual void cancel_all() {}
+  // Delivery reports posted to /v1/receipts/<account>: whether this account can read them, and
+  // reading one request (authentication is the endpoint's job, before this is called).
+  virtual bool supports_receipts() const { return false; }
+  virtual ReceiptParse parse_receipts(const HttpServerRequest& request) const {
+    (void)request;
+    return {{}, "this provider has no delivery reports"};
+  }
 };
 
 class CurlMulti;  // daemon/curl_multi.hpp: the shared libcurl multi handle on the event loop

@@ -19,8 +19,15 @@
 //   accepted alphabet and length are unconfirmed). Delivery reports carry it as message_id; the
 //   provider message id we return is the ticket, which they carry as campaign_id.
 // - Parts billed are not in the answer (cost is in credits), so parts stays 0.
+// - Delivery reports: 3 is delivered; 1 (sent to the operator) is intermediate; every other
+//   documented code (0 not sent, 2 not delivered, 4 not allowed, 5 invalid destination, 6 invalid
+//   sender, 7 route not available, 9 rejected, 11 network error, 12 expired) is undelivered; an
+//   undocumented code is intermediate (it changes nothing). They are matched by campaign_id (our
+//   provider message id, the ticket) and, without it, by message_id (our gsmsmsid).
 #include "providers/sms_factor.hpp"
 
+#include "daemon/http_server.hpp"
+#include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::sms_factor {
@@ -136,6 +143,68 @@ SendResult classify(const HttpResponse& response, bool simulate) {
   }
 }
 
+namespace {
+
+// Delivery report status -> state and words. Reference: the delivery report status list.
+std::pair<ReceiptState, std::string_view> report_status(long long status) {
+  switch (status) {
+    case 3:
+      return {ReceiptState::delivered, "delivered"};
+    case 1:
+      return {ReceiptState::intermediate, "sent to the operator"};
+    case 0:
+      return {ReceiptState::undelivered, "not sent"};
+    case 2:
+      return {ReceiptState::undelivered, "not delivered"};
+    case 4:
+      return {ReceiptState::undelivered, "not allowed"};
+    case 5:
+      return {ReceiptState::undelivered, "invalid destination"};
+    case 6:
+      return {ReceiptState::undelivered, "invalid sender"};
+    case 7:
+      return {ReceiptState::undelivered, "route not available"};
+    case 9:
+      return {ReceiptState::undelivered, "rejected"};
+    case 11:
+      return {ReceiptState::undelivered, "network error"};
+    case 12:
+      return {ReceiptState::undelivered, "expired"};
+    default:
+      return {ReceiptState::intermediate, "unknown status"};
+  }
+}
+
+std::string read_report(const nlohmann::json& report, Receipt& r) {
+  auto status = json_integer(report, "status");
+  if (!status) return "a report without a numeric status";
+  r.provider_message_id = json_text(report, "campaign_id");
+  r.message_id = json_text(report, "message_id");
+  if (r.provider_message_id.empty() && r.message_id.empty())
+    return "a report without campaign_id nor message_id";
+  auto [state, words] = report_status(*status);
+  r.state = state;
+  r.provider_status = std::to_string(*status);
+  if (state == ReceiptState::undelivered)
+    r.reason = "SMS Factor: status " + r.provider_status + " " + std::string(words);
+  return {};
+}
+
+}  // namespace
+
+ReceiptParse parse_receipts(std::string_view body) {
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (body[first] == '{' || body[first] == '['))
+    return parse_json_reports(body, read_report);
+  nlohmann::json fields = decode_form(body);  // the same fields, form-encoded
+  if (fields.empty()) return {{}, "empty body"};
+  ReceiptParse out;
+  Receipt r;
+  if (auto error = read_report(fields, r); !error.empty()) return {{}, error};
+  out.receipts.push_back(std::move(r));
+  return out;
+}
+
 }  // namespace rappel::sms_factor
 
 namespace rappel {
@@ -149,6 +218,7 @@ std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, Provider
       [s](const Outbound& m) { return sms_factor::build_request(*s, m); },
       [s](const HttpResponse& r, const Outbound&) { return sms_factor::classify(r, s->simulate); },
       [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
+      [](const HttpServerRequest& r) { return sms_factor::parse_receipts(r.body); },
   };
   return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
 }

@@ -19,6 +19,9 @@ Settings read_settings(ConfigMap& settings);
 std::string gsmsmsid(std::string_view message_id);
 HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response, bool simulate = false);
+// Delivery reports (JSON, or the same fields form-encoded): campaign_id is our provider message
+// id (the ticket), message_id our gsmsmsid.
+ReceiptParse parse_receipts(std::string_view body);
 
 }  // namespace rappel::sms_factor
 

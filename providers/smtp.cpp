@@ -5,12 +5,21 @@
 // delivery events find their message. The provider message id is the RFC Message-ID. Sending goes
 // through daemon/smtp_client.hpp on the shared CurlMulti, which keeps the authenticated session
 // open between messages.
+//
+// Delivery reports are Brevo's email event webhooks (an smtp account relaying through Brevo):
+// delivered -> delivered; hard_bounce, blocked, invalid_email, error -> undelivered with the
+// event and Brevo's reason; soft_bounce and deferred -> intermediate (Brevo keeps trying);
+// request (= sent), opens, clicks, unsubscriptions, complaints -> nothing. Matched by
+// X-Mailin-custom, our message id: the RFC Message-ID match is unconfirmed.
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
 #include "daemon/curl_multi.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/mime.hpp"
 #include "daemon/smtp_client.hpp"
+#include "providers/http_common.hpp"
+#include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -27,6 +36,10 @@ class SmtpProvider final : public Provider {
         envelope_from_(envelope_address(from_)) {}
 
   Channel channel() const override { return Channel::email; }
+  bool supports_receipts() const override { return true; }
+  ReceiptParse parse_receipts(const HttpServerRequest& request) const override {
+    return parse_brevo_email_events(request.body);
+  }
 
   void send(const Outbound& message, SendCallback done) override {
     if (!curl_) return fail_later(std::move(done), "provider built for check-config only");
@@ -63,7 +76,31 @@ class SmtpProvider final : public Provider {
   std::string envelope_from_;
 };
 
+std::string read_email_event(const nlohmann::json& event, Receipt& r) {
+  std::string name = json_text(event, "event");
+  if (name.empty()) return "an event without its name";
+  r.message_id = json_text(event, "X-Mailin-custom");
+  r.provider_status = receipt_reason(name);
+  if (name == "delivered") {
+    r.state = ReceiptState::delivered;
+  } else if (name == "hard_bounce" || name == "blocked" || name == "invalid_email" ||
+             name == "error") {
+    r.state = ReceiptState::undelivered;
+    std::string why = json_text(event, "reason");
+    r.reason = "Brevo: " + r.provider_status + (why.empty() ? "" : ": " + receipt_reason(why));
+  } else {
+    r.state = ReceiptState::intermediate;  // soft_bounce, deferred, request, opened, click...
+  }
+  // An event of a mail rappel did not send (no X-Mailin-custom) concerns nothing of ours.
+  if (r.message_id.empty()) r.state = ReceiptState::intermediate;
+  return {};
+}
+
 }  // namespace
+
+ReceiptParse parse_brevo_email_events(std::string_view body) {
+  return parse_json_reports(body, read_email_event);
+}
 
 std::unique_ptr<Provider> make_smtp_provider(ConfigMap& settings, ProviderContext& ctx) {
   std::string account = settings.where().substr(settings.where().rfind('.') + 1);

@@ -21,13 +21,24 @@ std::string write_config(const std::string& dir, const TestConfig& c) {
       << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
       << "dispatch: " << c.dispatch << "\n"
       << "intake: " << c.intake << "\n"
-      << "providers:\n"
+      << "http: " << c.http << "\n"
+      << c.extra << "providers:\n"
       << "  journal: {type: log}\n"
       << "  outbox: {type: file, directory: \"" << c.outbox << "\"}\n"
       << c.extra_providers << "departments:\n"
       << "  default: " << c.default_department << "\n"
       << c.departments;
   return path;
+}
+
+unsigned short DaemonProcess::http_port() const {
+  std::string text = log();
+  constexpr std::string_view kLine = "http listening on ";
+  size_t at = text.find(kLine);
+  if (at == std::string::npos) return 0;
+  size_t end = text.find('\n', at);
+  std::string line = text.substr(at, end - at);
+  return static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
 }
 
 DaemonProcess::DaemonProcess(const std::string& config_path, const std::string& instance,

@@ -13,9 +13,11 @@ namespace rappel::test {
 
 struct TestConfig {
   std::string redis_url;
-  std::string outbox;           // directory of the `outbox` file provider
-  std::string dispatch = "{}";  // YAML mapping for `dispatch:`
-  std::string intake = "{}";    // YAML mapping for `intake:`
+  std::string outbox;                              // directory of the `outbox` file provider
+  std::string dispatch = "{}";                     // YAML mapping for `dispatch:`
+  std::string intake = "{}";                       // YAML mapping for `intake:`
+  std::string http = "{listen: \"127.0.0.1:0\"}";  // `http:`; port 0: see http_port()
+  std::string extra;            // YAML lines at the top level (e.g. `callbacks:`, `retention:`)
   std::string extra_providers;  // YAML lines under `providers:` (indented by 2)
   std::string departments;      // YAML lines under `departments:` after `default`
   std::string default_department =
@@ -37,6 +39,8 @@ class DaemonProcess {
   std::optional<int> wait(std::chrono::milliseconds timeout) { return process_->wait(timeout); }
   bool running() { return process_->running(); }
   std::string log() const;
+  // The port of the daemon's HTTP endpoint, from its "http listening on" log line (0 if absent).
+  unsigned short http_port() const;
 
  private:
   std::string log_file_;

@@ -195,9 +195,10 @@ struct ProviderServer::State {
   }
 };
 
-ProviderServer::ProviderServer(Handler handler) : state_(std::make_shared<State>()) {
+ProviderServer::ProviderServer(Handler handler, unsigned short port)
+    : state_(std::make_shared<State>()) {
   state_->shared->handler = std::move(handler);
-  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
   state_->acceptor.open(endpoint.protocol());
   state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   state_->acceptor.bind(endpoint);

@@ -36,7 +36,9 @@ struct ScriptedResponse {
 class ProviderServer {
  public:
   using Handler = std::function<ScriptedResponse(const RecordedRequest&)>;
-  explicit ProviderServer(Handler handler);  // serves on its own thread until destroyed
+  // Serves on its own thread until destroyed; on `port` when given (a server that comes back
+  // where a test had nothing listening), else on a port chosen by the OS.
+  explicit ProviderServer(Handler handler, unsigned short port = 0);
   ~ProviderServer();
   ProviderServer(const ProviderServer&) = delete;
   ProviderServer& operator=(const ProviderServer&) = delete;
