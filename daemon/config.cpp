@@ -119,6 +119,9 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
         duration_cast<seconds>(r->duration_or("content", config.store.content_ttl));
     config.store.status_ttl =
         duration_cast<seconds>(r->duration_or("status", config.store.status_ttl));
+    config.store.stats_ttl =
+        duration_cast<seconds>(r->duration_or("stats", config.store.stats_ttl));
+    if (config.store.stats_ttl < std::chrono::hours(24)) r->fail("stats", "must be at least 1d");
     r->reject_unknown_keys();
   }
 }
@@ -235,6 +238,10 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
   for (const char* code : {"971", "972", "973", "974", "975", "976"})
     if (!config.departments.count(code))
       config.departments[code] = unlisted_overseas(config.defaults, code);
+  // Statistics count each département's figures on its own local day (stats.hpp).
+  config.store.stats_zone = config.defaults.timezone;
+  for (const auto& [code, d] : config.departments)
+    if (d.timezone != config.defaults.timezone) config.store.stats_zones[code] = d.timezone;
   section.reject_unknown_keys();
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "daemon/metrics.hpp"
 #include "daemon/render.hpp"
 #include "daemon/retry_policy.hpp"
 
@@ -94,6 +95,7 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
   failed.id = message.id;
   failed.attempt = message.attempt;
   failed.status = "failed";
+  failed.department = message.department, failed.channel = message.channel;
   if (!dept) {
     failed.error = "département " + message.department + " is no longer configured";
     return finish(std::move(failed));
@@ -119,12 +121,17 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
     segments = rendered.outbound.sms().segments;
     encoding = rendered.outbound.sms().encoding;
   }
+  if (metrics_ && message.attempt == 1) metrics_->send_lag(now_ms() - message.send_at_ms);
   // The config stays alive until the provider answers, even if a reload replaced it meanwhile.
   provider->send(rendered.outbound,
                  [this, message = std::move(message), config, account = route->provider, segments,
-                  encoding](SendResult result) {
+                  encoding, started = std::chrono::steady_clock::now()](SendResult result) {
+                   if (metrics_)
+                     metrics_->provider_request(account,
+                                                std::chrono::steady_clock::now() - started);
                    const DepartmentConfig* d = config->department(message.department);
                    Completion c = decide_outcome(message, result, d->retry, now_ms(), rng_);
+                   c.department = message.department, c.channel = message.channel;
                    c.provider = account;
                    c.segments = segments;
                    c.encoding = encoding;
@@ -135,6 +142,7 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
 void Dispatcher::finish(Completion completion) {
   --in_flight_;
   if (completion.status == "sent") ++sent_total_;
+  if (metrics_) metrics_->completed(completion);
   if (completion.status == "failed" || completion.status == "expired")
     spdlog::warn("message {} {}: {}", completion.id, completion.status, completion.error);
   pending_.push_back(std::move(completion));

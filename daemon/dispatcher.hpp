@@ -19,6 +19,8 @@
 
 namespace rappel {
 
+class Metrics;
+
 using ConfigSource = std::function<std::shared_ptr<const Config>()>;
 
 class Dispatcher {
@@ -31,6 +33,7 @@ class Dispatcher {
   // go back to the queue as retrying), records every outcome, then calls `done`.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }  // optional; outlives the dispatcher
   int in_flight() const { return in_flight_; }
   unsigned long sent_total() const { return sent_total_; }
 
@@ -60,6 +63,7 @@ class Dispatcher {
   std::deque<Completion> pending_;
   std::function<void()> on_stopped_;
   std::mt19937_64 rng_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace rappel
