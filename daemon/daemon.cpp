@@ -15,6 +15,7 @@
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/intake.hpp"
+#include "daemon/metrics.hpp"
 
 namespace rappel {
 
@@ -51,7 +52,9 @@ class Daemon {
         intake_(
             io_, reader_, store_, [this] { return config_; },
             [this](Millis due) { dispatcher_.wake_at(due); }),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+        signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+    dispatcher_.set_metrics(&metrics_);
+  }
 
   ~Daemon() {
     // Before the dispatcher and intake go: pending Redis callbacks still reach them.
@@ -124,6 +127,7 @@ class Daemon {
   ProviderContext& providers_;
   RunOptions options_;
   std::shared_ptr<const Config> config_;
+  Metrics metrics_;  // before the dispatcher, which records into it
   std::shared_ptr<RedisClient> commands_;
   std::shared_ptr<RedisClient> reader_;
   Store store_;
