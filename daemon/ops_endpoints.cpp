@@ -117,7 +117,8 @@ void OpsEndpoints::metrics(const HttpRequest&, HttpRespond respond) {
 void OpsEndpoints::stats(const HttpRequest& request, HttpRespond respond) {
   StatsQuery query{request.query_param("department"), request.query_param("from"),
                    request.query_param("to")};
-  std::string error = normalize_stats_query(query, now_ms(), context_.store.settings().stats_zone);
+  std::string error = normalize_stats_query(query, now_ms(), context_.store.settings().stats_zone,
+                                            kMaxPublicStatsDays);
   if (!error.empty()) return respond(json_error(400, error));
   using Rows = std::vector<StatsRow>;
   auto d = deadline<Rows>(io_, context_.redis_deadline,

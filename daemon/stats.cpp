@@ -103,7 +103,8 @@ const std::vector<std::string>& stats_statuses() {
   return statuses;
 }
 
-std::string normalize_stats_query(StatsQuery& q, Millis now, const std::string& zone) {
+std::string normalize_stats_query(StatsQuery& q, Millis now, const std::string& zone,
+                                  int max_days) {
   if (!q.department.empty() && q.department != "unknown" &&
       !is_french_department_code(q.department))
     return "department: not a French département code";
@@ -114,8 +115,8 @@ std::string normalize_stats_query(StatsQuery& q, Millis now, const std::string& 
   auto from = parse_day(q.from);
   if (!from) return "from: expected a date YYYY-MM-DD";
   if (*from > *to) return "from: after to";
-  if ((*to - *from).count() >= kMaxStatsDays)
-    return "from, to: at most " + std::to_string(kMaxStatsDays) + " days at once";
+  if ((*to - *from).count() >= max_days)
+    return "from, to: at most " + std::to_string(max_days) + " days at once";
   return "";
 }
 

@@ -38,11 +38,13 @@ struct StatsQuery {
   std::string department;  // empty: all
   std::string from, to;    // YYYY-MM-DD, inclusive
 };
-constexpr int kMaxStatsDays = 1000;
+constexpr int kMaxStatsDays = 1000;       // `rappel stats`
+constexpr int kMaxPublicStatsDays = 366;  // GET /stats: anyone may ask, each day costs reads
 
 // Checks the query and fills the defaults (to: today in `zone`, from: 30 days before `to`).
 // Returns the error ("" when valid), for the CLI's stderr or a 400.
-std::string normalize_stats_query(StatsQuery& query, Millis now, const std::string& zone);
+std::string normalize_stats_query(StatsQuery& query, Millis now, const std::string& zone,
+                                  int max_days = kMaxStatsDays);
 
 struct ChannelStats {
   std::map<std::string, long long> statuses;  // every final status, 0 when none
