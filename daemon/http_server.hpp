@@ -20,7 +20,9 @@
 
 namespace rappel {
 
-struct HttpRequest {
+// Named apart from http_client.hpp's HttpRequest/HttpResponse (the outgoing side): two classes of
+// one name in one namespace would be an ODR violation that links silently.
+struct HttpServerRequest {
   std::string method;  // "GET", "POST"...
   std::string path;    // the target without its query string, e.g. "/v1/receipts/sms_factor"
   std::string query;   // the raw query string without '?', may be empty
@@ -33,19 +35,19 @@ struct HttpRequest {
   std::string header(const std::string& name) const;
 };
 
-struct HttpResponse {
+struct HttpServerResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 
-  static HttpResponse text(int status, std::string body);
-  static HttpResponse json(int status, std::string body);
+  static HttpServerResponse text(int status, std::string body);
+  static HttpServerResponse json(int status, std::string body);
 };
 
-using HttpRespond = std::function<void(HttpResponse)>;
+using HttpRespond = std::function<void(HttpServerResponse)>;
 // Must call `respond` exactly once, now or later, on the event loop thread.
-using HttpHandler = std::function<void(const HttpRequest&, HttpRespond respond)>;
+using HttpHandler = std::function<void(const HttpServerRequest&, HttpRespond respond)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

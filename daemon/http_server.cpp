@@ -1,0 +1,304 @@
+// See http_server.hpp. Built like Beast's async server example: an acceptor that hands each
+// connection to a Session owned by its own pending operations (shared_from_this), one request at a
+// time per connection (HTTP/1.1 without pipelining, which no provider's webhook client uses).
+//
+// The body limit is applied in two steps: a declared Content-Length above the limit is refused
+// with 413 as soon as the header is read (the body is never read), and a chunked body that grows
+// past it fails the parser with body_limit, also answered with 413. Both close the connection,
+// since the unread rest of the request would otherwise be taken for the next one. The stream's
+// deadline covers the whole read of a request: a slow client gets closed, not waited for.
+#include "daemon/http_server.hpp"
+
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace rappel {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Query-string decoding: '+' is a space, %XX a byte; a malformed escape is kept as it is.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+}  // namespace
+
+std::string HttpServerRequest::query_param(const std::string& name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) != name) continue;
+    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+  }
+  return {};
+}
+
+std::string HttpServerRequest::header(const std::string& name) const {
+  auto it = headers.find(lowercase(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpServerResponse HttpServerResponse::text(int status, std::string body) {
+  HttpServerResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpServerResponse HttpServerResponse::json(int status, std::string body) {
+  HttpServerResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+class HttpSession;
+
+// What the server and its sessions share (HttpServer::Impl itself is private to the class).
+struct ServerState {
+  asio::io_context& io;
+  HttpServerOptions options;
+  tcp::acceptor acceptor{io};
+  uint16_t port = 0;
+  bool running = false;
+  // path -> method -> handler
+  std::map<std::string, std::map<std::string, HttpHandler>> routes;
+  std::set<std::weak_ptr<HttpSession>, std::owner_less<std::weak_ptr<HttpSession>>> sessions;
+
+  ServerState(asio::io_context& io_, HttpServerOptions o) : io(io_), options(std::move(o)) {}
+  void accept(std::shared_ptr<ServerState> self);
+  void dispatch(const HttpServerRequest& request, HttpRespond respond) const;
+};
+
+// One connection: read a request, hand it to its route, write the answer, maybe read the next.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, std::shared_ptr<ServerState> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  void start() { read_header(); }
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(server_->options.max_body);
+    stream_.expires_after(server_->options.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    // Beast already checks a declared Content-Length against body_limit with the header.
+    if (ec == http::error::body_limit) return refuse_too_large();
+    if (ec) return finish(ec);
+    auto length = parser_->content_length();
+    if (length && *length > server_->options.max_body) return refuse_too_large();
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
+  }
+
+  void on_request(beast::error_code ec) {
+    if (ec == http::error::body_limit) return refuse_too_large();
+    if (ec) return finish(ec);
+    stream_.expires_never();  // the handler may take a Redis round trip; no read is pending
+    auto& message = parser_->get();
+    keep_alive_ = message.keep_alive();
+    HttpServerRequest request;
+    request.method = std::string(message.method_string());
+    std::string_view target(message.target().data(), message.target().size());
+    size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos)
+      request.query = std::string(target.substr(question + 1));
+    for (const auto& field : message)
+      request.headers[lowercase({field.name_string().data(), field.name_string().size()})] =
+          std::string(field.value());
+    request.body = std::move(message.body());
+    auto answered = std::make_shared<bool>(false);
+    server_->dispatch(request, [self = shared_from_this(), answered](HttpServerResponse r) {
+      if (*answered) return;  // a handler that answers twice: the first answer stands
+      *answered = true;
+      self->write(std::move(r));
+    });
+  }
+
+  void refuse_too_large() {
+    keep_alive_ = false;
+    write(HttpServerResponse::text(413, "request body too large\n"));
+  }
+
+  void write(HttpServerResponse r) {
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(r.status));
+    response_.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) response_.set(name, value);
+    response_.body() = std::move(r.body);
+    response_.keep_alive(keep_alive_);
+    response_.prepare_payload();
+    stream_.expires_after(server_->options.read_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->finish(ec);
+                        if (!self->keep_alive_) return self->finish({});
+                        self->read_header();
+                      });
+  }
+
+  void finish(beast::error_code ec) {
+    if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
+        ec != asio::error::operation_aborted && ec != asio::error::connection_reset)
+      spdlog::debug("http: connection closed: {}", ec.message());
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<ServerState> server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool keep_alive_ = false;
+};
+
+void ServerState::accept(std::shared_ptr<ServerState> self) {
+  acceptor.async_accept([self](beast::error_code ec, tcp::socket socket) {
+    if (ec || !self->running) return;  // closed: the server is stopping
+    auto session = std::make_shared<HttpSession>(std::move(socket), self);
+    // Forget sessions that ended, so the set stays as small as the open connections.
+    for (auto it = self->sessions.begin(); it != self->sessions.end();)
+      it = it->expired() ? self->sessions.erase(it) : std::next(it);
+    self->sessions.insert(session);
+    session->start();
+    self->accept(self);
+  });
+}
+
+void ServerState::dispatch(const HttpServerRequest& request, HttpRespond respond) const {
+  auto found = routes.find(request.path);
+  if (found == routes.end()) {
+    size_t best = 0;
+    for (auto it = routes.begin(); it != routes.end(); ++it)
+      if (it->first.ends_with('/') && request.path.starts_with(it->first) &&
+          it->first.size() > best) {
+        best = it->first.size();
+        found = it;
+      }
+  }
+  if (found == routes.end()) return respond(HttpServerResponse::text(404, "not found\n"));
+  auto handler = found->second.find(request.method);
+  if (handler == found->second.end()) {
+    std::string allow;
+    for (const auto& [method, h] : found->second) allow += (allow.empty() ? "" : ", ") + method;
+    auto r = HttpServerResponse::text(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", allow);
+    return respond(std::move(r));
+  }
+  try {
+    handler->second(request, respond);
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler for {} failed: {}", found->first, e.what());
+    respond(HttpServerResponse::text(500, "internal error\n"));
+  }
+}
+
+struct HttpServer::Impl : ServerState {
+  using ServerState::ServerState;
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::route(std::string method, std::string path, HttpHandler handler) {
+  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+void HttpServer::start() {
+  std::string address = impl_->options.host + ":" + std::to_string(impl_->options.port);
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
+    impl_->acceptor.open(endpoint.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(endpoint);
+    impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+    impl_->port = impl_->acceptor.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    throw std::runtime_error("cannot listen on " + address + ": " + e.code().message());
+  }
+  impl_->running = true;
+  impl_->accept(impl_);
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->port;
+}
+
+void HttpServer::stop() {
+  if (!impl_->running) return;
+  impl_->running = false;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (const auto& weak : impl_->sessions)
+    if (auto session = weak.lock()) session->close();
+  impl_->sessions.clear();
+}
+
+}  // namespace rappel

@@ -1,0 +1,257 @@
+// Tests of the daemon's HTTP server (daemon/http_server.hpp) with real clients over TCP: a
+// Beast client for ordinary requests, raw sockets where the test must misbehave on purpose (a
+// huge declared body, a request that never finishes). The server runs on its own loop thread,
+// like the daemon's, on a port chosen by the OS.
+#include <future>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+
+#include "daemon/http_server.hpp"
+
+using namespace rappel;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// An HttpServer on a loop thread; routes are added before start().
+struct RunningServer {
+  asio::io_context io;
+  HttpServer server;
+  std::thread thread;
+
+  explicit RunningServer(HttpServerOptions options = with_port_zero())
+      : server(io, std::move(options)) {}
+  static HttpServerOptions with_port_zero() {
+    HttpServerOptions o;
+    o.port = 0;
+    return o;
+  }
+  void start() {
+    server.start();
+    thread = std::thread([this] {
+      auto guard = asio::make_work_guard(io);
+      io.run();
+    });
+  }
+  ~RunningServer() {
+    if (!thread.joinable()) return;
+    std::promise<void> stopped;
+    asio::post(io, [&] {
+      server.stop();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+    io.stop();
+    thread.join();
+  }
+};
+
+tcp::socket connect(asio::io_context& io, uint16_t port) {
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  return socket;
+}
+
+http::response<http::string_body> exchange(tcp::socket& socket,
+                                           http::request<http::string_body> request) {
+  request.version(11);
+  request.set(http::field::host, "127.0.0.1");
+  request.prepare_payload();
+  http::write(socket, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return response;
+}
+
+http::request<http::string_body> make(http::verb verb, std::string target, std::string body = "") {
+  http::request<http::string_body> r{verb, target, 11};
+  r.body() = std::move(body);
+  return r;
+}
+
+// Reads until the server closes the connection; returns what it sent.
+std::string read_to_close(tcp::socket& socket) {
+  std::string received;
+  beast::error_code ec;
+  char chunk[4096];
+  while (!ec) {
+    size_t n = socket.read_some(asio::buffer(chunk), ec);
+    received.append(chunk, n);
+  }
+  return received;
+}
+
+}  // namespace
+
+TEST_CASE("HttpServer routes exact paths and the longest prefix; 404 and 405 otherwise",
+          "[http_server]") {
+  RunningServer s;
+  s.server.route("POST", "/v1/receipts/", [](const HttpServerRequest& r, HttpRespond respond) {
+    respond(HttpServerResponse::text(200, "receipts " + r.path));
+  });
+  s.server.route("POST", "/v1/receipts/special/",
+                 [](const HttpServerRequest&, HttpRespond respond) {
+                   respond(HttpServerResponse::text(200, "special"));
+                 });
+  s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
+    respond(HttpServerResponse::json(200, R"({"status":"ok"})"));
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+
+  auto r = exchange(socket, make(http::verb::post, "/v1/receipts/sms-factor-77?token=x", "{}"));
+  CHECK(r.result_int() == 200);
+  CHECK(r.body() == "receipts /v1/receipts/sms-factor-77");
+  // Same connection (keep-alive), longest prefix wins.
+  r = exchange(socket, make(http::verb::post, "/v1/receipts/special/netsize"));
+  CHECK(r.body() == "special");
+  r = exchange(socket, make(http::verb::get, "/healthz"));
+  CHECK(r.result_int() == 200);
+  CHECK(r[http::field::content_type] == "application/json");
+  CHECK(r.body() == R"({"status":"ok"})");
+  r = exchange(socket, make(http::verb::get, "/healthz/more"));
+  CHECK(r.result_int() == 404);
+  r = exchange(socket, make(http::verb::get, "/v1/receipt"));
+  CHECK(r.result_int() == 404);
+  r = exchange(socket, make(http::verb::delete_, "/healthz"));
+  CHECK(r.result_int() == 405);
+  CHECK(r[http::field::allow] == "GET");
+}
+
+TEST_CASE("HttpServer decodes query parameters and exposes headers in any case", "[http_server]") {
+  RunningServer s;
+  std::promise<HttpServerRequest> seen;
+  s.server.route("POST", "/v1/receipts/", [&](const HttpServerRequest& r, HttpRespond respond) {
+    seen.set_value(r);
+    respond(HttpServerResponse::text(204, ""));
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+  auto request = make(http::verb::post, "/v1/receipts/brevo?token=a%2Bb%3Dc&dept=Seine+et+Marne&x",
+                      R"({"messageId":1511882900176220})");
+  request.set(http::field::authorization, "Bearer jeton-77");
+  CHECK(exchange(socket, request).result_int() == 204);
+  HttpServerRequest r = seen.get_future().get();
+  CHECK(r.method == "POST");
+  CHECK(r.query_param("token") == "a+b=c");
+  CHECK(r.query_param("dept") == "Seine et Marne");
+  CHECK(r.query_param("x").empty());
+  CHECK(r.query_param("absent").empty());
+  CHECK(r.header("AUTHORIZATION") == "Bearer jeton-77");
+  CHECK(r.headers.at("authorization") == "Bearer jeton-77");
+  CHECK(r.body == R"({"messageId":1511882900176220})");
+}
+
+TEST_CASE("HttpServer lets a handler answer later, from the loop", "[http_server]") {
+  RunningServer s;
+  asio::steady_timer timer(s.io);
+  s.server.route("POST", "/slow", [&](const HttpServerRequest&, HttpRespond respond) {
+    timer.expires_after(50ms);
+    timer.async_wait([respond](beast::error_code) {
+      respond(HttpServerResponse::text(200, "plus tard"));
+      respond(HttpServerResponse::text(500, "a second answer is ignored"));
+    });
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+  auto r = exchange(socket, make(http::verb::post, "/slow", "x"));
+  CHECK(r.result_int() == 200);
+  CHECK(r.body() == "plus tard");
+  // The connection is still usable after the delayed answer.
+  CHECK(exchange(socket, make(http::verb::post, "/slow", "y")).body() == "plus tard");
+}
+
+TEST_CASE("HttpServer refuses a declared body above the limit with 413 without reading it",
+          "[http_server]") {
+  HttpServerOptions options;
+  options.port = 0;
+  options.max_body = 1024;
+  RunningServer s(options);
+  bool called = false;
+  s.server.route("POST", "/v1/receipts/", [&](const HttpServerRequest&, HttpRespond respond) {
+    called = true;
+    respond(HttpServerResponse::text(200, "ok"));
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+  // 10 MB announced, 10 bytes sent: the answer comes without the rest ever being sent.
+  asio::write(socket, asio::buffer(std::string("POST /v1/receipts/sms HTTP/1.1\r\nHost: x\r\n"
+                                               "Content-Length: 10485760\r\n\r\n0123456789")));
+  std::string answer = read_to_close(socket);
+  CHECK(answer.starts_with("HTTP/1.1 413"));
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK_FALSE(called);
+}
+
+TEST_CASE("HttpServer refuses a chunked body that grows past the limit with 413", "[http_server]") {
+  HttpServerOptions options;
+  options.port = 0;
+  options.max_body = 1024;
+  RunningServer s(options);
+  s.server.route("POST", "/v1/receipts/", [](const HttpServerRequest&, HttpRespond respond) {
+    respond(HttpServerResponse::text(200, "ok"));
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+  std::string chunk(800, 'a');
+  std::string request =
+      "POST /v1/receipts/sms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) request += "320\r\n" + chunk + "\r\n";
+  request += "0\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  CHECK(read_to_close(socket).starts_with("HTTP/1.1 413"));
+
+  // A body within the limit still goes through on a fresh connection.
+  auto fresh = connect(client, s.server.port());
+  CHECK(exchange(fresh, make(http::verb::post, "/v1/receipts/sms", std::string(1024, 'b')))
+            .result_int() == 200);
+}
+
+TEST_CASE("HttpServer closes a connection whose request never completes", "[http_server]") {
+  HttpServerOptions options;
+  options.port = 0;
+  options.read_timeout = 1s;
+  RunningServer s(options);
+  s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
+    respond(HttpServerResponse::text(200, "ok"));
+  });
+  s.start();
+  asio::io_context client;
+  auto socket = connect(client, s.server.port());
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  // No answer, and the server hangs up rather than waiting forever for the end of the headers.
+  CHECK(read_to_close(socket).empty());
+}
+
+TEST_CASE("HttpServer::start names the address it cannot bind", "[http_server]") {
+  RunningServer first;
+  first.start();
+  asio::io_context io;
+  HttpServerOptions options;
+  options.port = first.server.port();
+  HttpServer second(io, options);
+  try {
+    second.start();
+    FAIL("a second server bound the same port");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("127.0.0.1:" + std::to_string(options.port)));
+  }
+}
