@@ -112,6 +112,12 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
     config.intake.reclaim_after = i->duration_or("reclaim_after", config.intake.reclaim_after);
     i->reject_unknown_keys();
   }
+  if (auto h = root.optional_map("http")) {
+    config.http.enabled = true;
+    config.http.host = h->string_or("host", config.http.host);
+    config.http.port = h->integer_or("port", config.http.port, 1, 65535);
+    h->reject_unknown_keys();
+  }
   if (auto r = root.optional_map("retention")) {
     using std::chrono::duration_cast;
     using std::chrono::seconds;

@@ -60,6 +60,13 @@ struct IntakeSettings {
   std::chrono::milliseconds reclaim_after{30'000};  // entries left pending by a dead instance
 };
 
+// The daemon's HTTP server (receipts, health, metrics, statistics); off unless `http:` is given.
+struct HttpSettings {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
 struct Config {
   std::string file;
   RedisEndpoint redis;
@@ -67,6 +74,7 @@ struct Config {
   std::string instance;  // consumer name in the inbox group
   DispatchSettings dispatch;
   IntakeSettings intake;
+  HttpSettings http;
   std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
   std::map<std::string, std::string, std::less<>> provider_types;  // account -> `type`
   DepartmentConfig defaults;

@@ -14,8 +14,10 @@
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/intake.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/ops_endpoints.hpp"
 
 namespace rappel {
 
@@ -52,8 +54,17 @@ class Daemon {
         intake_(
             io_, reader_, store_, [this] { return config_; },
             [this](Millis due) { dispatcher_.wake_at(due); }),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        ops_(io_, OpsContext{metrics_,
+                             store_,
+                             [this] { return config_; },
+                             {{"commands", commands_}, {"inbox", reader_}}}) {
     dispatcher_.set_metrics(&metrics_);
+    if (config_->http.enabled) {
+      http_ = std::make_unique<HttpServer>(
+          io_, HttpServerOptions{config_->http.host, static_cast<uint16_t>(config_->http.port)});
+      register_ops_endpoints(*http_, ops_);
+    }
   }
 
   ~Daemon() {
@@ -69,6 +80,15 @@ class Daemon {
       sd_notify(0, "READY=1\nSTATUS=dispatching");
       spdlog::info("rappel {} ready (instance {})", RAPPEL_VERSION, config_->instance);
     });
+    if (http_) {
+      try {
+        http_->start();
+      } catch (const std::runtime_error& e) {
+        spdlog::critical("http: {}", e.what());
+        return 1;
+      }
+      spdlog::info("http: listening on {}:{}", config_->http.host, http_->port());
+    }
     commands_->start();
     reader_->start();
     intake_.start();
@@ -114,6 +134,7 @@ class Daemon {
     sd_notify(0, "STOPPING=1\nSTATUS=draining in-flight messages");
     spdlog::info("stopping: {} message(s) in flight", dispatcher_.in_flight());
     intake_.stop();
+    if (http_) http_->stop();
     dispatcher_.stop(config_->dispatch.shutdown_grace, [this] {
       spdlog::info("stopped cleanly");
       signals_.cancel();
@@ -134,6 +155,8 @@ class Daemon {
   Dispatcher dispatcher_;
   Intake intake_;
   boost::asio::signal_set signals_;
+  OpsEndpoints ops_;
+  std::unique_ptr<HttpServer> http_;  // when `http:` is configured
   bool ready_ = false;
   bool stopping_ = false;
 };

@@ -48,8 +48,8 @@ long long integer_of(const std::vector<std::string>& reply) {
   return reply.empty() ? 0 : std::atoll(reply.front().c_str());
 }
 
-HttpResponse json_error(int status, const std::string& error) {
-  return HttpResponse::json(status, nlohmann::json{{"error", error}}.dump());
+HttpServerResponse json_error(int status, const std::string& error) {
+  return HttpServerResponse::json(status, nlohmann::json{{"error", error}}.dump());
 }
 
 }  // namespace
@@ -57,24 +57,24 @@ HttpResponse json_error(int status, const std::string& error) {
 OpsEndpoints::OpsEndpoints(boost::asio::io_context& io, OpsContext context)
     : io_(io), context_(std::move(context)) {}
 
-void OpsEndpoints::healthz(const HttpRequest&, HttpRespond respond) {
-  respond(HttpResponse::text(200, "ok\n"));
+void OpsEndpoints::healthz(const HttpServerRequest&, HttpRespond respond) {
+  respond(HttpServerResponse::text(200, "ok\n"));
 }
 
-void OpsEndpoints::readyz(const HttpRequest&, HttpRespond respond) {
+void OpsEndpoints::readyz(const HttpServerRequest&, HttpRespond respond) {
   if (!context_.config || !context_.config())
-    return respond(HttpResponse::text(503, "not ready: configuration not loaded\n"));
+    return respond(HttpServerResponse::text(503, "not ready: configuration not loaded\n"));
   using Answer = std::string;  // "" when Redis said PONG, else why not
   auto d = deadline<Answer>(
       io_, context_.redis_deadline,
       [respond = std::move(respond),
        ms = context_.redis_deadline.count()](std::optional<Answer> error) {
         if (!error)
-          return respond(HttpResponse::text(
+          return respond(HttpServerResponse::text(
               503, "not ready: Redis did not answer within " + std::to_string(ms) + " ms\n"));
         if (!error->empty())
-          return respond(HttpResponse::text(503, "not ready: Redis: " + *error + "\n"));
-        respond(HttpResponse::text(200, "ready\n"));
+          return respond(HttpServerResponse::text(503, "not ready: Redis: " + *error + "\n"));
+        respond(HttpServerResponse::text(200, "ready\n"));
       });
   context_.store.redis().command(
       {"PING"}, [d](const redisReply*, const std::string& error) { d->give(error); });
@@ -101,20 +101,20 @@ void OpsEndpoints::queue_depth(std::function<void(std::optional<QueueDepth>)> do
                                              });
 }
 
-void OpsEndpoints::metrics(const HttpRequest&, HttpRespond respond) {
+void OpsEndpoints::metrics(const HttpServerRequest&, HttpRespond respond) {
   Metrics& m = context_.metrics;
   for (const auto& [name, client] : context_.connections)
     m.set_redis_reconnects(name, client->reconnects());
   m.set_redis_connected(context_.store.redis().connected());
   queue_depth([&m, respond = std::move(respond)](std::optional<QueueDepth> depth) {
     m.set_queue_depth(depth);
-    HttpResponse response = HttpResponse::text(200, m.serialize());
+    HttpServerResponse response = HttpServerResponse::text(200, m.serialize());
     response.content_type = Metrics::kContentType;
     respond(std::move(response));
   });
 }
 
-void OpsEndpoints::stats(const HttpRequest& request, HttpRespond respond) {
+void OpsEndpoints::stats(const HttpServerRequest& request, HttpRespond respond) {
   StatsQuery query{request.query_param("department"), request.query_param("from"),
                    request.query_param("to")};
   std::string error = normalize_stats_query(query, now_ms(), context_.store.settings().stats_zone,
@@ -124,8 +124,8 @@ void OpsEndpoints::stats(const HttpRequest& request, HttpRespond respond) {
   auto d = deadline<Rows>(io_, context_.redis_deadline,
                           [query, respond = std::move(respond)](std::optional<Rows> rows) {
                             if (!rows) return respond(json_error(503, "statistics unavailable"));
-                            HttpResponse response =
-                                HttpResponse::json(200, stats_json(*rows, query).dump());
+                            HttpServerResponse response =
+                                HttpServerResponse::json(200, stats_json(*rows, query).dump());
                             // A public page: any site may show it, a minute old at most.
                             response.headers.emplace_back("Access-Control-Allow-Origin", "*");
                             response.headers.emplace_back("Cache-Control", "public, max-age=60");

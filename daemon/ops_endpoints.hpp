@@ -1,6 +1,6 @@
 // The operations endpoints of the daemon's HTTP server: /healthz, /readyz, /metrics, /stats.
 //
-// Each handler is a plain member taking an HttpRequest and a respond callback, so it can be
+// Each handler is a plain member taking an HttpServerRequest and a respond callback, so it can be
 // called (and tested) without a server; register_ops_endpoints() puts them on one. Handlers that
 // need Redis ask it asynchronously and answer within a deadline even if Redis never replies:
 // a probe that hangs is worse than one that says 503.
@@ -38,10 +38,11 @@ class OpsEndpoints {
  public:
   OpsEndpoints(boost::asio::io_context& io, OpsContext context);
 
-  void healthz(const HttpRequest& request, HttpRespond respond);  // alive: 200 "ok"
-  void readyz(const HttpRequest& request, HttpRespond respond);   // 200, or 503 with the reason
-  void metrics(const HttpRequest& request, HttpRespond respond);  // Prometheus text format
-  void stats(const HttpRequest& request, HttpRespond respond);    // JSON; ?department&from&to
+  void healthz(const HttpServerRequest& request, HttpRespond respond);  // alive: 200 "ok"
+  void readyz(const HttpServerRequest& request,
+              HttpRespond respond);  // 200, or 503 with the reason
+  void metrics(const HttpServerRequest& request, HttpRespond respond);  // Prometheus text format
+  void stats(const HttpServerRequest& request, HttpRespond respond);    // JSON; ?department&from&to
 
   // Counts the shared queue in Redis (nullopt if Redis did not answer in time).
   void queue_depth(std::function<void(std::optional<QueueDepth>)> done);
