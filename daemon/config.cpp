@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "daemon/config_node.hpp"
+#include "daemon/delivery_settings.hpp"
 #include "daemon/french_dates.hpp"
 #include "daemon/phone.hpp"
 #include "providers/registry.hpp"
@@ -139,6 +140,8 @@ void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
     std::string type = account.string("type");
     const ProviderType* factory = find_provider_type(type);
     if (!factory) account.fail("type", "unknown provider type '" + type + "'");
+    // Read before the adapter, which rejects keys it does not know.
+    config.account_policies[name] = read_account_policy(account);
     config.providers[name] = factory->create(account, ctx);
     config.provider_types[name] = type;
     account.reject_unknown_keys();
@@ -208,6 +211,7 @@ DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const
   d.sms = read_route(dept, config, Channel::sms, base.sms, d);
   d.email = read_route(dept, config, Channel::email, base.email, d);
   d.retry = read_retry(dept, base.retry);
+  d.quiet_hours = read_quiet_hours(dept, base.quiet_hours);
   if (auto dir = dept.optional_string("templates")) {
     fs::path override_dir = relative_to(config.file, *dir);
     if (!fs::is_directory(override_dir))

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/delivery_settings.hpp"
 #include "daemon/redis_client.hpp"
 #include "daemon/store.hpp"
 #include "daemon/templates.hpp"
@@ -43,6 +44,7 @@ struct DepartmentConfig {
   std::optional<ChannelRoute> email;
   int max_segments = 2;
   RetryPolicy retry;
+  std::optional<QuietHours> quiet_hours;  // off unless configured
   std::shared_ptr<const TemplateSet> templates;
 };
 
@@ -76,7 +78,8 @@ struct Config {
   IntakeSettings intake;
   HttpSettings http;
   std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers;
-  std::map<std::string, std::string, std::less<>> provider_types;  // account -> `type`
+  std::map<std::string, std::string, std::less<>> provider_types;      // account -> `type`
+  std::map<std::string, AccountPolicy, std::less<>> account_policies;  // rate limit, circuit
   DepartmentConfig defaults;
   std::map<std::string, DepartmentConfig, std::less<>> departments;
 

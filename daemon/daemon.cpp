@@ -58,7 +58,12 @@ class Daemon {
         ops_(io_, OpsContext{metrics_,
                              store_,
                              [this] { return config_; },
-                             {{"commands", commands_}, {"inbox", reader_}}}) {
+                             {{"commands", commands_}, {"inbox", reader_}},
+                             std::chrono::milliseconds(2000),
+                             [this](Metrics& m) {
+                               for (const auto& [account, c] : dispatcher_.breakers().states())
+                                 m.set_circuit_state(account, c.state);
+                             }}) {
     dispatcher_.set_metrics(&metrics_);
     if (config_->http.enabled) {
       http_ = std::make_unique<HttpServer>(

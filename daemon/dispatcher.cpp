@@ -5,8 +5,8 @@
 #include <boost/asio/post.hpp>
 
 #include "daemon/metrics.hpp"
-#include "daemon/render.hpp"
 #include "daemon/retry_policy.hpp"
+#include "daemon/router.hpp"
 
 namespace rappel {
 
@@ -21,7 +21,8 @@ Dispatcher::Dispatcher(boost::asio::io_context& io, Store& store, ConfigSource c
       config_(std::move(config)),
       timer_(io),
       stop_timer_(io),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()),
+      limiter_(io, store.redis_ptr(), store.settings().prefix) {}
 
 void Dispatcher::start() {
   tick();
@@ -88,6 +89,13 @@ void Dispatcher::on_claim(Claim claim, int requested, const std::string& error) 
   arm(next);
 }
 
+struct Dispatcher::Job {
+  ClaimedMessage message;
+  std::shared_ptr<const Config> config;  // kept alive until the provider answers, across reloads
+  const DepartmentConfig* department = nullptr;
+  RenderResult rendered;
+};
+
 void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config) {
   ++in_flight_;
   const DepartmentConfig* dept = config->department(message.department);
@@ -104,39 +112,93 @@ void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Co
     failed.error = "gave up after " + std::to_string(message.attempt - 1) + " attempts";
     return finish(std::move(failed));
   }
-  RenderResult rendered = render_message(message, *dept);
-  if (!rendered.ok) {
-    failed.error = rendered.error;
+  auto job = std::make_shared<Job>(Job{std::move(message), config, dept, {}});
+  job->rendered = render_message(job->message, *dept);
+  if (!job->rendered.ok) {
+    failed.error = job->rendered.error;
     return finish(std::move(failed));
   }
-  const auto& route = message.channel == "sms" ? dept->sms : dept->email;
-  Provider* provider = route ? config->provider(route->provider) : nullptr;
-  if (!provider) {
-    failed.error = "no " + message.channel + " provider for département " + message.department;
-    return finish(std::move(failed));
+  route(job);
+}
+
+// Also called again when an account answered "unavailable": the message is re-routed at once,
+// its attempt not charged (the fallback's send is the same attempt).
+void Dispatcher::route(const std::shared_ptr<Job>& job) {
+  const ClaimedMessage& m = job->message;
+  RouteDecision d = decide_route(m, *job->department, *job->config, breakers_, now_ms());
+  switch (d.kind) {
+    case RouteDecision::Kind::defer:
+      return finish(deferral(m, d.until, d.reason));
+    case RouteDecision::Kind::expire:
+    case RouteDecision::Kind::fail: {
+      Completion c;
+      c.id = m.id;
+      c.attempt = m.attempt;
+      c.status = d.kind == RouteDecision::Kind::expire ? "expired" : "failed";
+      c.error = d.reason;
+      c.not_attempted = true;
+      c.department = m.department, c.channel = m.channel;
+      return finish(std::move(c));
+    }
+    case RouteDecision::Kind::send:
+      break;
   }
-  int segments = 0;
-  std::string encoding;
-  if (rendered.outbound.channel() == Channel::sms) {
-    segments = rendered.outbound.sms().segments;
-    encoding = rendered.outbound.sms().encoding;
+  auto policy = job->config->account_policies.find(d.account);
+  if (policy == job->config->account_policies.end() || !policy->second.rate_limit)
+    return send(job, d.account);
+  limiter_.acquire(
+      d.account, *policy->second.rate_limit,
+      [this, job, account = d.account] { send(job, account); },
+      [this, job, account = d.account, probe = d.probe](Millis when) {
+        if (probe) breakers_.release_probe(account);
+        finish(deferral(job->message, when, "rate_limit"));
+      });
+}
+
+void Dispatcher::send(const std::shared_ptr<Job>& job, const std::string& account) {
+  if (metrics_ && job->message.attempt == 1) metrics_->send_lag(now_ms() - job->message.send_at_ms);
+  job->config->provider(account)->send(
+      job->rendered.outbound,
+      [this, job, account, started = std::chrono::steady_clock::now()](SendResult result) {
+        if (metrics_)
+          metrics_->provider_request(account, std::chrono::steady_clock::now() - started);
+        on_result(job, account, std::move(result));
+      });
+}
+
+void Dispatcher::on_result(const std::shared_ptr<Job>& job, const std::string& account,
+                           SendResult result) {
+  auto policy = job->config->account_policies.find(account);
+  CircuitSettings circuit =
+      policy == job->config->account_policies.end() ? CircuitSettings{} : policy->second.circuit;
+  if (auto transition = breakers_.record(account, circuit, result, now_ms())) announce(*transition);
+  if (result.outcome == Outcome::unavailable) return route(job);
+  Completion c = decide_outcome(job->message, result, job->department->retry, now_ms(), rng_);
+  c.department = job->message.department, c.channel = job->message.channel;
+  c.provider = account;
+  if (job->rendered.outbound.channel() == Channel::sms) {
+    c.segments = job->rendered.outbound.sms().segments;
+    c.encoding = job->rendered.outbound.sms().encoding;
   }
-  if (metrics_ && message.attempt == 1) metrics_->send_lag(now_ms() - message.send_at_ms);
-  // The config stays alive until the provider answers, even if a reload replaced it meanwhile.
-  provider->send(rendered.outbound,
-                 [this, message = std::move(message), config, account = route->provider, segments,
-                  encoding, started = std::chrono::steady_clock::now()](SendResult result) {
-                   if (metrics_)
-                     metrics_->provider_request(account,
-                                                std::chrono::steady_clock::now() - started);
-                   const DepartmentConfig* d = config->department(message.department);
-                   Completion c = decide_outcome(message, result, d->retry, now_ms(), rng_);
-                   c.department = message.department, c.channel = message.channel;
-                   c.provider = account;
-                   c.segments = segments;
-                   c.encoding = encoding;
-                   finish(std::move(c));
-                 });
+  finish(std::move(c));
+}
+
+// Loud on purpose: one error line and one event per transition (an account name and the
+// provider's words, never personal data).
+void Dispatcher::announce(const CircuitTransition& t) {
+  if (t.to == CircuitState::open) {
+    spdlog::error("provider account {} unavailable: circuit {} -> open for {} ms: {}", t.account,
+                  to_string(t.from), t.cooldown.count(), t.reason);
+  } else {
+    spdlog::error("provider account {} available again: circuit {} -> closed", t.account,
+                  to_string(t.from));
+  }
+  // A probe that failed again re-opens without a new event: the backend already knows.
+  if (t.to == CircuitState::open && t.from == CircuitState::half_open) return;
+  std::string status = t.to == CircuitState::open ? "provider_unavailable" : "provider_available";
+  store_.account_event(status, t.account, t.reason, [status, account = t.account](auto& error) {
+    if (!error.empty()) spdlog::warn("event {} of {} not recorded: {}", status, account, error);
+  });
 }
 
 void Dispatcher::finish(Completion completion) {
@@ -190,6 +252,7 @@ void Dispatcher::flush() {
 void Dispatcher::stop(std::chrono::milliseconds grace, std::function<void()> done) {
   stopping_ = true;
   on_stopped_ = std::move(done);
+  limiter_.stop();
   timer_.cancel();
   stop_timer_.expires_after(grace);
   stop_timer_.async_wait([this, grace](boost::system::error_code ec) {

@@ -4,6 +4,9 @@
 // never on a fixed poll, so messages leave within milliseconds of send_at. Claims and outcomes are
 // batched: one round trip claims up to `claim_batch` messages, one records many outcomes. A daemon
 // never holds more than `max_in_flight` messages; everything else waits in Redis.
+//
+// Where each message goes (quiet hours, circuit breakers and fallback, rate limits) is decided by
+// router.hpp and rate_limiter.hpp; the breakers live here, outside Config, so reloads keep them.
 #pragma once
 
 #include <deque>
@@ -14,7 +17,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/circuit_breaker.hpp"
 #include "daemon/config.hpp"
+#include "daemon/rate_limiter.hpp"
+#include "daemon/render.hpp"
 #include "daemon/store.hpp"
 
 namespace rappel {
@@ -36,12 +42,18 @@ class Dispatcher {
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }  // optional; outlives the dispatcher
   int in_flight() const { return in_flight_; }
   unsigned long sent_total() const { return sent_total_; }
+  const CircuitBreakers& breakers() const { return breakers_; }
 
  private:
   void tick();
   void arm(Millis when);
   void on_claim(Claim claim, int requested, const std::string& error);
+  struct Job;  // a claimed, rendered message on its way to a provider
   void dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config);
+  void route(const std::shared_ptr<Job>& job);
+  void send(const std::shared_ptr<Job>& job, const std::string& account);
+  void on_result(const std::shared_ptr<Job>& job, const std::string& account, SendResult result);
+  void announce(const CircuitTransition& transition);
   void finish(Completion completion);
   void flush();
   void maybe_finish_stop();
@@ -63,6 +75,8 @@ class Dispatcher {
   std::deque<Completion> pending_;
   std::function<void()> on_stopped_;
   std::mt19937_64 rng_;
+  CircuitBreakers breakers_;
+  RateLimiter limiter_;
   Metrics* metrics_ = nullptr;
 };
 

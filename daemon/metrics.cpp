@@ -111,6 +111,7 @@ void Metrics::sms_segments(std::string_view department, int segments) {
 }
 
 void Metrics::completed(const Completion& c) {
+  if (c.status == "deferred") return;
   outcome(c.department, c.channel, c.provider, c.status);
   if (c.status == "sent" && c.channel == "sms") sms_segments(c.department, c.segments);
 }
@@ -125,7 +126,8 @@ void Metrics::send_lag(Millis lag_ms) {
 }
 
 void Metrics::set_circuit_state(std::string_view account, CircuitState state) {
-  impl_->circuit.Add({{"provider", label(account)}}).Set(static_cast<double>(state));
+  double value = state == CircuitState::open ? 2 : state == CircuitState::half_open ? 1 : 0;
+  impl_->circuit.Add({{"provider", label(account)}}).Set(value);
 }
 
 void Metrics::set_redis_reconnects(std::string_view connection, unsigned long total) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/circuit_breaker.hpp"
 #include "daemon/clock.hpp"
 
 namespace rappel {
@@ -27,9 +28,6 @@ struct QueueDepth {
   long long retrying = 0;   // waiting for another attempt after a transient failure
 };
 
-// Values of rappel_circuit_state.
-enum class CircuitState { closed = 0, half_open = 1, open = 2 };
-
 class Metrics {
  public:
   Metrics();
@@ -37,7 +35,8 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // One recorded outcome of a claimed message (sent, retrying, failed, expired).
+  // One recorded outcome of a claimed message (sent, retrying, failed, expired; a deferral,
+  // which hands the message back untouched, is not an outcome and is left out).
   void outcome(std::string_view department, std::string_view channel, std::string_view provider,
                std::string_view status);
   void sms_segments(std::string_view department, int segments);
@@ -47,10 +46,8 @@ class Metrics {
   void provider_request(std::string_view account, std::chrono::steady_clock::duration took);
   // Between the message's send_at and the moment it is handed to its provider (first attempts).
   void send_lag(Millis lag_ms);
+  // Shown as 0 closed, 1 half-open, 2 open (the order of severity, for alerts and graphs).
   void set_circuit_state(std::string_view account, CircuitState state);
-  void set_circuit_state(std::string_view account, int state) {
-    set_circuit_state(account, static_cast<CircuitState>(state));
-  }
   // A connection's reconnect count so far (RedisClient::reconnects()): read at scrape time.
   void set_redis_reconnects(std::string_view connection, unsigned long total);
   void set_redis_connected(bool connected);

@@ -106,6 +106,7 @@ void OpsEndpoints::metrics(const HttpServerRequest&, HttpRespond respond) {
   for (const auto& [name, client] : context_.connections)
     m.set_redis_reconnects(name, client->reconnects());
   m.set_redis_connected(context_.store.redis().connected());
+  if (context_.before_scrape) context_.before_scrape(m);
   queue_depth([&m, respond = std::move(respond)](std::optional<QueueDepth> depth) {
     m.set_queue_depth(depth);
     HttpServerResponse response = HttpServerResponse::text(200, m.serialize());

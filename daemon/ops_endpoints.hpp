@@ -32,6 +32,8 @@ struct OpsContext {
   // Connections whose reconnects /metrics reports, by name ("commands", "inbox").
   std::vector<std::pair<std::string, std::shared_ptr<RedisClient>>> connections;
   std::chrono::milliseconds redis_deadline{2000};
+  // Called before each scrape to copy state kept elsewhere (circuit breakers) into the metrics.
+  std::function<void(Metrics&)> before_scrape;
 };
 
 class OpsEndpoints {

@@ -3,6 +3,9 @@
 // Exponential backoff with full jitter (AWS' "Exponential Backoff and Jitter"): many messages that
 // failed together do not come back together. A provider's Retry-After is a floor. A retry that
 // would fall after the message's expiry is pointless: the message expires instead.
+// An "unavailable" answer (the account, not the message) never reaches decide_outcome from the
+// dispatcher: the account's circuit opens and the message is re-routed without using its attempt
+// (router.hpp). Alone, decide_outcome treats it like a transient failure.
 #pragma once
 
 #include <random>

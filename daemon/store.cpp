@@ -97,6 +97,10 @@ ClaimedMessage parse_claimed(const redisReply* row) {
   m.attempt = static_cast<int>(reply_integer(row->element[6]));
   m.send_at_ms = reply_integer(row->element[7]);
   m.expires_at_ms = reply_integer(row->element[8]);
+  if (row->elements >= 11) {
+    m.previous_status = reply_string(row->element[9]);
+    m.pinned_provider = reply_string(row->element[10]);
+  }
   return m;
 }
 
@@ -139,7 +143,12 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
     if (!c.encoding.empty()) j["encoding"] = c.encoding;
     if (c.parts) j["parts"] = c.parts;
     if (c.outcome_unknown) j["outcome_unknown"] = true;
-    if (c.status == "retrying") {
+    if (c.not_attempted) j["not_attempted"] = true;
+    if (c.status == "deferred") {
+      j["previous_status"] = c.previous_status;
+      j["deferred"] = c.deferred;
+    }
+    if (c.status == "retrying" || c.status == "deferred") {
       j["next_attempt_ms"] = std::to_string(c.next_attempt_ms);
       j["next_attempt_at"] = iso_utc(c.next_attempt_ms);
     }
@@ -152,6 +161,38 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
   redis_->eval(
       scripts::complete(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
+}
+
+void Store::account_event(const std::string& status, const std::string& account,
+                          const std::string& error, Done done) {
+  Millis now = now_ms();
+  redis_->command({"XADD",
+                   settings_.events(),
+                   "MAXLEN",
+                   "~",
+                   std::to_string(settings_.events_maxlen),
+                   "*",
+                   "id",
+                   "",
+                   "key",
+                   "",
+                   "channel",
+                   "",
+                   "department",
+                   "",
+                   "status",
+                   status,
+                   "attempt",
+                   "0",
+                   "provider",
+                   account,
+                   "provider_message_id",
+                   "",
+                   "error",
+                   error,
+                   "at",
+                   iso_utc(now)},
+                  [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
 }
 
 }  // namespace rappel

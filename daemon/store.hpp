@@ -56,6 +56,8 @@ struct ClaimedMessage {
   int attempt = 0;
   Millis send_at_ms = 0;
   Millis expires_at_ms = 0;
+  std::string previous_status;  // scheduled or retrying: what a deferral goes back to
+  std::string pinned_provider;  // set once an attempt had an unknown outcome: only this account
 };
 
 struct Claim {
@@ -68,12 +70,17 @@ struct Claim {
 struct Completion {
   std::string id;
   int attempt = 0;
-  std::string status;               // sent, retrying, failed, expired
+  // sent, retrying, failed, expired, or deferred: back to the schedule at next_attempt_ms in its
+  // previous status, the attempt given back (quiet hours, open circuit, rate limit).
+  std::string status;
   std::string department, channel;  // for metrics only: the scripts read them from the hash
   std::string provider;
   std::string provider_message_id;
   std::string error;
-  Millis next_attempt_ms = 0;  // retrying
+  Millis next_attempt_ms = 0;   // retrying, deferred
+  bool not_attempted = false;   // no provider saw it: the claim's attempt is given back
+  std::string previous_status;  // deferred
+  std::string deferred;         // deferred: why (quiet_hours, provider_unavailable, rate_limit)
   int segments = 0;
   std::string encoding;
   int parts = 0;
@@ -88,6 +95,7 @@ class Store {
 
   const StoreSettings& settings() const { return settings_; }
   RedisClient& redis() { return *redis_; }
+  std::shared_ptr<RedisClient> redis_ptr() const { return redis_; }
 
   using Done = std::function<void(const std::string& error)>;
   void ensure_group(Done done);
@@ -95,6 +103,9 @@ class Store {
   void claim(int limit, std::chrono::milliseconds lease,
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
+  // An event about a provider account rather than a message (circuit opened or closed).
+  void account_event(const std::string& status, const std::string& account,
+                     const std::string& error, Done done);
 
  private:
   std::vector<std::string> common_args(Millis now) const;

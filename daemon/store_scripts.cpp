@@ -62,17 +62,18 @@ local function append(list, extra)
   return list
 end
 
--- Sets the status (with updated_at and error) and appends the matching event. Final statuses
--- start the retention clocks: personal data goes first, the status record later.
-local function set_status(id, status, err, fields)
+-- Sets the status (with updated_at and error) and appends the matching event, with `extra`
+-- fields for this event only. Final statuses start the retention clocks: personal data goes
+-- first, the status record later.
+local function set_status(id, status, err, fields, extra)
   local h = msg_key(id)
   redis.call('HSET', h, unpack(append({'status', status, 'updated_at', now_iso, 'error', err or ''},
                                       fields)))
   local m = redis.call('HMGET', h, 'key', 'channel', 'department', 'attempts', 'provider',
                        'provider_message_id', 'segments')
-  emit({'id', id, 'key', m[1] or '', 'channel', m[2] or '', 'department', m[3] or '',
+  emit(append({'id', id, 'key', m[1] or '', 'channel', m[2] or '', 'department', m[3] or '',
         'status', status, 'attempt', m[4] or '0', 'provider', m[5] or '',
-        'provider_message_id', m[6] or '', 'error', err or '', 'at', now_iso})
+        'provider_message_id', m[6] or '', 'error', err or '', 'at', now_iso}, extra))
   redis.call(status == 'retrying' and 'SADD' or 'SREM', prefix .. ':retrying', id)
   if final[status] then
     redis.call('EXPIRE', content_key(id), content_ttl)
@@ -118,6 +119,7 @@ local function schedule(op)
                  'event', op.event, 'send_at', op.send_at, 'send_at_ms', op.send_at_ms,
                  'expires_at', op.expires_at, 'expires_at_ms', op.expires_at_ms,
                  'intake_id', op.entry)
+      redis.call('HDEL', h, 'due_at', 'deferred')
       redis.call('SET', content_key(id), op.content)
       redis.call('PERSIST', h)
       redis.call('ZADD', schedule_key, op.send_at_ms, id)
@@ -190,7 +192,8 @@ for _, id in ipairs(stale) do
   redis.call('ZREM', inflight_key, id)
   if redis.call('HGET', msg_key(id), 'status') == 'sending' then
     redis.call('ZADD', schedule_key, now_ms, id)
-    set_status(id, 'retrying', 'lease expired while sending: outcome unknown', {'outcome_unknown', '1'})
+    set_status(id, 'retrying', 'lease expired while sending: outcome unknown', {'outcome_unknown', '1'},
+               {'outcome_unknown', '1'})
   end
 end
 
@@ -200,7 +203,7 @@ for _, id in ipairs(due) do
   redis.call('ZREM', schedule_key, id)
   local h = msg_key(id)
   local m = redis.call('HMGET', h, 'status', 'expires_at_ms', 'key', 'channel', 'department',
-                       'event', 'send_at_ms')
+                       'event', 'send_at_ms', 'pinned_provider')
   if m[1] == 'scheduled' or m[1] == 'retrying' then
     local expires = tonumber(m[2] or '0') or 0
     if expires > 0 and expires <= now_ms then
@@ -211,7 +214,7 @@ for _, id in ipairs(due) do
       set_status(id, 'sending', '')
       local content = redis.call('GET', content_key(id)) or '{}'
       claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', content,
-                               tostring(attempt), m[7] or '0', m[2] or '0'}
+                               tostring(attempt), m[7] or '0', m[2] or '0', m[1], m[8] or ''}
     end
   end
 end
@@ -236,9 +239,25 @@ for _, c in ipairs(outcomes) do
     for _, name in ipairs({'provider_message_id', 'segments', 'encoding', 'parts', 'next_attempt_at'}) do
       if c[name] ~= nil and c[name] ~= '' then append(fields, {name, tostring(c[name])}) end
     end
-    if c.outcome_unknown then append(fields, {'outcome_unknown', '1'}) end
-    if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
-    set_status(c.id, c.status, c.error, fields)
+    local extra = nil
+    if c.outcome_unknown then
+      append(fields, {'outcome_unknown', '1'})
+      extra = {'outcome_unknown', '1'}
+      -- Pinned for good: another provider could send it a second time.
+      if c.provider and c.provider ~= '' then redis.call('HSETNX', h, 'pinned_provider', c.provider) end
+    end
+    -- Not handed to any provider (quiet hours, open circuit, rate limit): the claim's attempt is
+    -- given back.
+    if c.not_attempted then redis.call('HINCRBY', h, 'attempts', -1) end
+    if c.status == 'deferred' then
+      local back = (c.previous_status == 'retrying') and 'retrying' or 'scheduled'
+      local due = {'due_at', c.next_attempt_at, 'deferred', c.deferred}
+      redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
+      set_status(c.id, back, redis.call('HGET', h, 'error') or '', due, due)
+    else
+      if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
+      set_status(c.id, c.status, c.error, fields, extra)
+    end
     applied = applied + 1
   end
 end

@@ -33,6 +33,11 @@ TEST_CASE("the metrics pass promtool and say what the core recorded", "[metrics]
   m.send_lag(1500);
   m.send_lag(-20);  // a clock a little ahead: counted as on time
   m.set_circuit_state("sms_factor_77", CircuitState::open);
+  m.set_circuit_state("brevo", CircuitState::half_open);
+  m.completed([] {
+    auto c = completion("77", "sms", "deferred", 2);  // quiet hours: not an outcome
+    return c;
+  }());
   m.set_redis_reconnects("commands", 2);
   m.set_redis_reconnects("commands", 3);
   m.set_redis_connected(true);
@@ -61,6 +66,8 @@ TEST_CASE("the metrics pass promtool and say what the core recorded", "[metrics]
   CHECK(sample_value(samples, "rappel_send_lag_seconds_count") == 2);
   CHECK(sample_value(samples, "rappel_send_lag_seconds_sum") == Approx(1.5));
   CHECK(sample_value(samples, "rappel_circuit_state", {{"provider", "sms_factor_77"}}) == 2);
+  CHECK(sample_value(samples, "rappel_circuit_state", {{"provider", "brevo"}}) == 1);
+  CHECK(sample_value(samples, "rappel_messages_total", {{"status", "deferred"}}) == -1);
   CHECK(sample_value(samples, "rappel_redis_reconnects_total", {{"connection", "commands"}}) == 3);
   CHECK(sample_value(samples, "rappel_redis_connected") == 1);
   CHECK(sample_value(samples, "rappel_queue_messages", {{"state", "due"}}) == 4);

@@ -178,7 +178,10 @@ TEST_CASE("a retry that would land after the expiry expires the message", "[retr
   CHECK(c.status == "expired");
 }
 
-TEST_CASE("an unavailable account is retried like a transient failure for now", "[retry]") {
+// The dispatcher never hands decide_outcome an "unavailable" answer: it opens the account's circuit
+// and re-routes the message first (router.hpp). Alone, decide_outcome stays total.
+TEST_CASE("decide_outcome alone treats an unavailable account like a transient failure",
+          "[retry]") {
   std::mt19937_64 rng(10);
   RetryPolicy p = policy(seconds(30), std::chrono::hours(1), 3);
   SendResult out_of_credit = SendResult::failure(Outcome::unavailable, "insufficient credit");
