@@ -16,6 +16,7 @@
 #include "daemon/phone.hpp"
 #include "daemon/redact.hpp"
 #include "daemon/render.hpp"
+#include "daemon/stats.hpp"
 
 namespace rappel {
 namespace {
@@ -290,6 +291,39 @@ int render_command(const std::string& config_path, const std::string& department
       }
     }
     return status;
+  });
+}
+
+int stats_command(const StatsOptions& o) {
+  return guarded([&] {
+    boost::asio::io_context io;
+    auto config = load_for_admin(o.config_path, io);
+    StatsQuery query{o.department, o.from, o.to};
+    std::string error = normalize_stats_query(query, now_ms(), config->store.stats_zone);
+    if (!error.empty()) {
+      std::cerr << "stats: --" << error << "\n";
+      return 2;
+    }
+    SyncRedis redis(config->redis);
+    BatchRunner run = [&redis](const RedisBatch& commands, auto done) {
+      BatchReplies replies;
+      for (const auto& command : commands) {
+        Reply r = redis.run(command);
+        auto& flat = replies.emplace_back();
+        for (size_t i = 0; i < r->elements; ++i) flat.push_back(reply_string(r->element[i]));
+      }
+      done(std::move(replies), "");
+    };
+    std::vector<StatsRow> rows;
+    fetch_stats(query, config->store.prefix, run,
+                [&rows](std::vector<StatsRow> r, std::string) { rows = std::move(r); });
+    if (o.json)
+      std::cout << stats_json(rows, query).dump(2) << "\n";
+    else if (o.csv)
+      std::cout << stats_csv(rows);
+    else
+      std::cout << stats_table(rows);
+    return 0;
   });
 }
 

@@ -1,5 +1,5 @@
-// The administration commands: enqueue, cancel, status, check-config, render. They talk to Redis
-// synchronously (they run once and exit) through the same public contract as the backend.
+// The administration commands: enqueue, cancel, status, check-config, render, stats. They talk to
+// Redis synchronously (they run once and exit) through the same public contract as the backend.
 #pragma once
 
 #include <optional>
@@ -27,6 +27,13 @@ struct SendTestOptions {
   bool simulate = false;
 };
 int send_test_command(const SendTestOptions& options);
+
+// `rappel stats`: figures per département and day; exit 2 on a bad filter.
+struct StatsOptions {
+  std::string config_path, department, from, to;
+  bool json = false, csv = false;
+};
+int stats_command(const StatsOptions& options);
 
 int render_command(const std::string& config_path, const std::string& department,
                    const std::string& event, const std::string& data_file,

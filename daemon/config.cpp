@@ -150,6 +150,9 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
     for (const char* key : {"content", "status", "receipt_index", "parked_receipts"})
       if (r->has(key) && r->duration_or(key, {}) < std::chrono::seconds(1))
         r->fail(key, "must be at least 1s");
+    config.store.stats_ttl =
+        duration_cast<seconds>(r->duration_or("stats", config.store.stats_ttl));
+    if (config.store.stats_ttl < std::chrono::hours(24)) r->fail("stats", "must be at least 1d");
     r->reject_unknown_keys();
   }
 }
@@ -331,6 +334,10 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
   for (const char* code : {"971", "972", "973", "974", "975", "976"})
     if (!config.departments.count(code))
       config.departments[code] = unlisted_overseas(config.defaults, code);
+  // Statistics count each département's figures on its own local day (stats.hpp).
+  config.store.stats_zone = config.defaults.timezone;
+  for (const auto& [code, d] : config.departments)
+    if (d.timezone != config.defaults.timezone) config.store.stats_zones[code] = d.timezone;
   section.reject_unknown_keys();
 }
 

@@ -19,6 +19,8 @@
 #include "daemon/http_server.hpp"
 #include "daemon/intake.hpp"
 #include "daemon/journal_fields.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/ops_endpoints.hpp"
 #include "daemon/receipts.hpp"
 #include "daemon/service_notify.hpp"
 
@@ -61,9 +63,20 @@ class Daemon {
         http_(io_, config_->http),
         receipts_(store_, [this] { return config_; }),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
-        notifier_(io_, [this] {
-          return ServiceNotifier::Facts{commands_->connected(), dispatcher_.in_flight()};
-        }) {
+        notifier_(io_,
+                  [this] {
+                    return ServiceNotifier::Facts{commands_->connected(), dispatcher_.in_flight()};
+                  }),
+        ops_(io_, OpsContext{metrics_,
+                             store_,
+                             [this] { return config_; },
+                             {{"commands", commands_}, {"inbox", reader_}},
+                             std::chrono::milliseconds(2000),
+                             [this](Metrics& m) {
+                               for (const auto& [account, c] : dispatcher_.breakers().states())
+                                 m.set_circuit_state(account, c.state);
+                             }}) {
+    dispatcher_.set_metrics(&metrics_);
     // Callbacks read the events stream with blocking reads: a connection of their own.
     if (!config_->callbacks.url.empty()) {
       callbacks_reader_ = std::make_shared<RedisClient>(io_, config_->redis, "callbacks");
@@ -113,7 +126,10 @@ class Daemon {
 
  private:
   // Every route of the HTTP endpoint; the listen address is read once, at start (not on reload).
-  void add_routes() { receipts_.add_routes(http_); }
+  void add_routes() {
+    receipts_.add_routes(http_);
+    register_ops_endpoints(http_, ops_);
+  }
 
   void wait_for_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
@@ -173,6 +189,7 @@ class Daemon {
   ProviderContext& providers_;
   RunOptions options_;
   std::shared_ptr<const Config> config_;
+  Metrics metrics_;  // before the dispatcher, which records into it
   std::shared_ptr<RedisClient> commands_;
   std::shared_ptr<RedisClient> reader_;
   Store store_;
@@ -184,6 +201,7 @@ class Daemon {
   std::unique_ptr<Callbacks> callbacks_;
   boost::asio::signal_set signals_;
   ServiceNotifier notifier_;
+  OpsEndpoints ops_;
   bool ready_ = false;
   bool stopping_ = false;
 };

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "daemon/metrics.hpp"
 #include "daemon/retry_policy.hpp"
 #include "daemon/router.hpp"
 
@@ -133,6 +134,7 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
       c.status = d.kind == RouteDecision::Kind::expire ? "expired" : "failed";
       c.error = d.reason;
       c.not_attempted = true;
+      c.department = m.department, c.channel = m.channel;
       return finish(std::move(c));
     }
     case RouteDecision::Kind::send:
@@ -151,9 +153,14 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
 }
 
 void Dispatcher::send(const std::shared_ptr<Job>& job, const std::string& account) {
+  if (metrics_ && job->message.attempt == 1) metrics_->send_lag(now_ms() - job->message.send_at_ms);
   job->config->provider(account)->send(
       job->rendered.outbound,
-      [this, job, account](SendResult result) { on_result(job, account, std::move(result)); });
+      [this, job, account, started = std::chrono::steady_clock::now()](SendResult result) {
+        if (metrics_)
+          metrics_->provider_request(account, std::chrono::steady_clock::now() - started);
+        on_result(job, account, std::move(result));
+      });
 }
 
 void Dispatcher::on_result(const std::shared_ptr<Job>& job, const std::string& account,
@@ -164,6 +171,7 @@ void Dispatcher::on_result(const std::shared_ptr<Job>& job, const std::string& a
   if (auto transition = breakers_.record(account, circuit, result, now_ms())) announce(*transition);
   if (result.outcome == Outcome::unavailable) return route(job);
   Completion c = decide_outcome(job->message, result, job->department->retry, now_ms(), rng_);
+  c.department = job->message.department, c.channel = job->message.channel;
   c.provider = account;
   if (job->rendered.outbound.channel() == Channel::sms) {
     c.segments = job->rendered.outbound.sms().segments;
@@ -193,6 +201,7 @@ void Dispatcher::announce(const CircuitTransition& t) {
 void Dispatcher::finish(Completion completion) {
   --in_flight_;
   if (completion.status == "sent") ++sent_total_;
+  if (metrics_) metrics_->completed(completion);
   bool bad = completion.status == "failed" || completion.status == "expired";
   auto level = bad ? spdlog::level::warn : spdlog::level::debug;
   if (spdlog::should_log(level))  // the line is built only when it is logged (hot path)

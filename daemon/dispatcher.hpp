@@ -25,6 +25,8 @@
 
 namespace rappel {
 
+class Metrics;
+
 using ConfigSource = std::function<std::shared_ptr<const Config>()>;
 
 class Dispatcher {
@@ -37,6 +39,7 @@ class Dispatcher {
   // go back to the queue as retrying), records every outcome, then calls `done`.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }  // optional; outlives the dispatcher
   int in_flight() const { return in_flight_; }
   unsigned long sent_total() const { return sent_total_; }
   const CircuitBreakers& breakers() const { return breakers_; }
@@ -74,6 +77,7 @@ class Dispatcher {
   std::mt19937_64 rng_;
   CircuitBreakers breakers_;
   RateLimiter limiter_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace rappel

@@ -68,6 +68,17 @@ int main(int argc, char** argv) {
   test_send->add_flag("--simulate", send_test.simulate,
                       "Use the provider's simulation endpoint (SMS Factor)");
 
+  rappel::StatsOptions stats;
+  auto* stats_cmd =
+      app.add_subcommand("stats", "Figures per département and day (final statuses, SMS segments)");
+  stats_cmd->add_option("--config,-c", stats.config_path)->default_val(config);
+  stats_cmd->add_option("--department", stats.department, "One département, e.g. 77 or 974");
+  stats_cmd->add_option("--from", stats.from,
+                        "First day, YYYY-MM-DD (default: 30 days before --to)");
+  stats_cmd->add_option("--to", stats.to, "Last day, YYYY-MM-DD (default: today)");
+  auto* stats_json = stats_cmd->add_flag("--json", stats.json, "JSON instead of a table");
+  stats_cmd->add_flag("--csv", stats.csv, "CSV instead of a table")->excludes(stats_json);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -94,6 +105,7 @@ int main(int argc, char** argv) {
   if (*cancel) return rappel::cancel_command(config, key);
   if (*status) return rappel::status_command(config, key, json);
   if (*test_send) return rappel::send_test_command(send_test);
+  if (*stats_cmd) return rappel::stats_command(stats);
   if (*render) return rappel::render_command(config, department, event, data, channel);
   return 2;
 }

@@ -3,21 +3,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/stats.hpp"
 #include "daemon/store_scripts.hpp"
 
 namespace rappel {
 
-Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings)
-    : redis_(std::move(redis)), settings_(std::move(settings)) {}
+Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings,
+             std::function<Millis()> clock)
+    : redis_(std::move(redis)), settings_(std::move(settings)), clock_(std::move(clock)) {}
 
-std::vector<std::string> Store::common_args() const {
-  Millis now = now_ms();
+std::vector<std::string> Store::common_args(Millis now) const {
   return {settings_.prefix,
           std::to_string(now),
           iso_utc(now),
           std::to_string(settings_.events_maxlen),
           std::to_string(settings_.content_ttl.count()),
           std::to_string(settings_.status_ttl.count())};
+}
+
+std::string Store::stats_arg(Millis now) const {
+  return stats_script_arg(settings_, now);
 }
 
 // Declared for Redis Cluster routing: with a prefix in braces ("{rappel}") every key of rappel,
@@ -63,9 +68,11 @@ void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
     }
     batch.push_back(std::move(j));
   }
-  auto args = common_args();
+  Millis now = clock_();
+  auto args = common_args(now);
   args.push_back(settings_.group);
   args.push_back(batch.dump());
+  args.push_back(stats_arg(now));
   redis_->eval(
       scripts::intake(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
@@ -101,9 +108,11 @@ ClaimedMessage parse_claimed(const redisReply* row) {
 
 void Store::claim(int limit, std::chrono::milliseconds lease,
                   std::function<void(Claim, const std::string& error)> done) {
-  auto args = common_args();
+  Millis now = clock_();
+  auto args = common_args(now);
   args.push_back(std::to_string(limit));
   args.push_back(std::to_string(lease.count()));
+  args.push_back(stats_arg(now));
   redis_->eval(
       scripts::claim(), keys(), args,
       [done = std::move(done)](const redisReply* reply, const std::string& error) {
@@ -145,9 +154,11 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
     }
     batch.push_back(std::move(j));
   }
-  auto args = common_args();
+  Millis now = clock_();
+  auto args = common_args(now);
   args.push_back(batch.dump());
   args.push_back(std::to_string(settings_.receipt_index_ttl.count()));
+  args.push_back(stats_arg(now));
   redis_->eval(
       scripts::complete(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
@@ -195,10 +206,12 @@ void Store::apply_receipts(
                      {"state", r.state == ReceiptState::delivered ? "delivered" : "undelivered"},
                      {"provider_status", r.provider_status},
                      {"reason", r.reason}});
-  auto args = common_args();
+  Millis now = clock_();
+  auto args = common_args(now);
   args.push_back(account);
   args.push_back(batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   args.push_back(std::to_string(settings_.parked_receipt_ttl.count()));
+  args.push_back(stats_arg(now));
   redis_->eval(scripts::receipts(), keys(), args,
                [done = std::move(done)](const redisReply* reply, const std::string& error) {
                  std::vector<std::string> results;

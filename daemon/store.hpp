@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct StoreSettings {
   std::chrono::seconds status_ttl{180 * 24 * 3600};  // the status record, after the final status
   std::chrono::seconds receipt_index_ttl{7 * 24 * 3600};  // provider message id -> our id
   std::chrono::seconds parked_receipt_ttl{3600};          // a report that came before its index
+  // Statistics (stats.hpp): kept this long after a day's last count, by the département's day.
+  std::chrono::seconds stats_ttl{400 * 24 * 3600};
+  std::string stats_zone = "Europe/Paris";         // the day of départements not listed below
+  std::map<std::string, std::string> stats_zones;  // département -> IANA zone, where different
 
   std::string inbox() const { return prefix + ":inbox"; }
   std::string events() const { return prefix + ":events"; }
@@ -32,6 +37,7 @@ struct StoreSettings {
   std::string inflight() const { return prefix + ":inflight"; }
   std::string message(const std::string& id) const { return prefix + ":msg:" + id; }
   std::string content(const std::string& id) const { return prefix + ":content:" + id; }
+  std::string retrying() const { return prefix + ":retrying"; }
 };
 
 // One intake entry turned into what the store applies (see intake_parse.hpp).
@@ -96,7 +102,9 @@ inline Completion completion_of(const ClaimedMessage& m) {
 
 class Store {
  public:
-  Store(std::shared_ptr<RedisClient> redis, StoreSettings settings);
+  // `clock` gives the scripts' "now" (tests choose it to write statistics on chosen days).
+  Store(std::shared_ptr<RedisClient> redis, StoreSettings settings,
+        std::function<Millis()> clock = now_ms);
 
   const StoreSettings& settings() const { return settings_; }
   RedisClient& redis() { return *redis_; }
@@ -119,11 +127,13 @@ class Store {
       std::function<void(std::vector<std::string> results, const std::string& error)> done);
 
  private:
-  std::vector<std::string> common_args() const;
+  std::vector<std::string> common_args(Millis now) const;
+  std::string stats_arg(Millis now) const;  // the scripts' last ARGV (see stats.hpp)
   std::vector<std::string> keys() const;
 
   std::shared_ptr<RedisClient> redis_;
   StoreSettings settings_;
+  std::function<Millis()> clock_;
 };
 
 }  // namespace rappel

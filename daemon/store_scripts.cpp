@@ -6,6 +6,8 @@
 //   content:<id>  string: recipient and template data (personal data, short retention)
 //   schedule      zset id -> due time (ms): scheduled and retrying messages
 //   inflight      zset id -> lease deadline (ms): messages handed to a daemon
+//   retrying      set of ids: the messages whose status is retrying (for the queue metrics)
+//   stats:<day>   set of the départements counted that day; stats:<day>:<dept> hash of counters
 //   inbox, events streams of the public contract
 //   pmid:<account>:<provider message id>     string: our message id (receipt index, TTL)
 //   receipt:<account>:<provider message id>  string: a report that came before its index (TTL)
@@ -36,6 +38,28 @@ local function emit(fields)
   redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', events_maxlen, '*', unpack(fields))
 end
 
+-- Statistics (no personal data): final statuses and SMS segments per département and local day.
+-- Each script passes the days as its last ARGV (see stats.hpp); a script that does not counts none.
+local stats = {ttl = 0, days = {}}
+local function use_stats(arg) if arg then stats = cjson.decode(arg) end end
+
+local function count_final(status, channel, department, segments)
+  local day = stats.days[department] or stats.days['*']
+  if not day or (channel ~= 'sms' and channel ~= 'email') then return end
+  -- Only real département codes become keys: a rejected entry's department is arbitrary text.
+  if not (string.match(department, '^%d%d$') or string.match(department, '^2[AB]$') or
+          string.match(department, '^97%d$')) then department = 'unknown' end
+  local index = prefix .. ':stats:' .. day
+  local h = index .. ':' .. department
+  redis.call('HINCRBY', h, channel .. ':' .. status, 1)
+  if status == 'sent' and channel == 'sms' and tonumber(segments) then
+    redis.call('HINCRBY', h, 'sms:segments', tonumber(segments))
+  end
+  redis.call('SADD', index, department)
+  redis.call('EXPIRE', h, stats.ttl)
+  redis.call('EXPIRE', index, stats.ttl)
+end
+
 local function append(list, extra)
   if extra then for i = 1, #extra do list[#list + 1] = extra[i] end end
   return list
@@ -49,13 +73,15 @@ local function set_status(id, status, err, fields, extra)
   redis.call('HSET', h, unpack(append({'status', status, 'updated_at', now_iso, 'error', err or ''},
                                       fields)))
   local m = redis.call('HMGET', h, 'key', 'channel', 'department', 'attempts', 'provider',
-                       'provider_message_id')
+                       'provider_message_id', 'segments')
   emit(append({'id', id, 'key', m[1] or '', 'channel', m[2] or '', 'department', m[3] or '',
         'status', status, 'attempt', m[4] or '0', 'provider', m[5] or '',
         'provider_message_id', m[6] or '', 'error', err or '', 'at', now_iso}, extra))
+  redis.call(status == 'retrying' and 'SADD' or 'SREM', prefix .. ':retrying', id)
   if final[status] then
     redis.call('EXPIRE', content_key(id), content_ttl)
     redis.call('EXPIRE', h, status_ttl)
+    count_final(status, m[2] or '', m[3] or '', m[7])
   end
 end
 
@@ -120,6 +146,7 @@ end
 constexpr const char* kIntake = R"LUA(
 local group = ARGV[7]
 local ops = cjson.decode(ARGV[8])
+use_stats(ARGV[9])
 local inbox = prefix .. ':inbox'
 
 local function schedule(op)
@@ -203,6 +230,7 @@ return #ops
 constexpr const char* kClaim = R"LUA(
 local limit = tonumber(ARGV[7])
 local lease = tonumber(ARGV[8])
+use_stats(ARGV[9])
 
 -- Leases that ran out: the daemon holding them died or lost Redis for longer than the lease.
 local stale = redis.call('ZRANGEBYSCORE', inflight_key, '-inf', now_ms, 'LIMIT', 0, limit)
@@ -245,6 +273,7 @@ return {claimed, next_due[2] or '', next_lease[2] or ''}
 constexpr const char* kComplete = R"LUA(
 local outcomes = cjson.decode(ARGV[7])
 local index_ttl = tonumber(ARGV[8])
+use_stats(ARGV[9])
 local applied = 0
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
@@ -287,6 +316,7 @@ constexpr const char* kReceipts = R"LUA(
 local account = ARGV[7]
 local receipts = cjson.decode(ARGV[8])
 local park_ttl = tonumber(ARGV[9])
+use_stats(ARGV[10])
 local waiting = {scheduled = true, sending = true, retrying = true}
 
 -- By the provider's id through the index, else by our id (checked to belong to this account).

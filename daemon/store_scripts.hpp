@@ -10,9 +10,12 @@ namespace rappel::scripts {
 // ARGV common to every script: prefix, now_ms, now_iso, events_maxlen, content_ttl_s, status_ttl_s.
 constexpr int kCommonArgs = 6;
 
-const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject operations
-const LuaScript& claim();     // ARGV+: limit, lease_ms
-const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s)
-const LuaScript& receipts();  // ARGV+: account, JSON array of receipts, parked receipt TTL (s)
+// Each script's last ARGV is the statistics argument (stats_script_arg in stats.hpp).
+const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
+const LuaScript& claim();     // ARGV+: limit, lease_ms, stats
+const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
+                              // stats
+const LuaScript& receipts();  // ARGV+: account, JSON array of receipts, parked receipt TTL (s),
+                              // stats
 
 }  // namespace rappel::scripts

@@ -5,9 +5,9 @@ RAPPEL_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
   libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
-  libhowardhinnant-date-dev libcli11-dev libsystemd-dev catch2 tzdata
-  redis-server redis-sentinel redis-tools python3 python3-aiosmtpd python3-redis ruby-redis openssl
-  systemd groff-base man-db dpkg-dev
+  libhowardhinnant-date-dev libcli11-dev libsystemd-dev prometheus-cpp-dev catch2 tzdata
+  redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
+  ruby-redis openssl systemd groff-base man-db dpkg-dev
 )
 
 install_missing_packages() {

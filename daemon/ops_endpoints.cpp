@@ -1,0 +1,150 @@
+// See ops_endpoints.hpp.
+#include "daemon/ops_endpoints.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/stats.hpp"
+
+namespace rappel {
+
+namespace {
+
+// Gives `done` exactly once: the value the work produced, or nullopt when the deadline passed
+// first (a Redis that accepts the connection but never answers must not hang a probe).
+template <typename T>
+class Deadline : public std::enable_shared_from_this<Deadline<T>> {
+ public:
+  Deadline(boost::asio::io_context& io, std::function<void(std::optional<T>)> done)
+      : timer_(io), done_(std::move(done)) {}
+
+  void start(std::chrono::milliseconds after) {
+    timer_.expires_after(after);
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->give(std::nullopt);
+    });
+  }
+  void give(std::optional<T> value) {
+    if (!done_) return;
+    auto done = std::move(done_);
+    done_ = nullptr;
+    timer_.cancel();
+    done(std::move(value));
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::function<void(std::optional<T>)> done_;
+};
+
+template <typename T>
+std::shared_ptr<Deadline<T>> deadline(boost::asio::io_context& io, std::chrono::milliseconds after,
+                                      std::function<void(std::optional<T>)> done) {
+  auto d = std::make_shared<Deadline<T>>(io, std::move(done));
+  d->start(after);
+  return d;
+}
+
+long long integer_of(const std::vector<std::string>& reply) {
+  return reply.empty() ? 0 : std::atoll(reply.front().c_str());
+}
+
+HttpServerResponse json_error(int status, const std::string& error) {
+  return HttpServerResponse::json(status, nlohmann::json{{"error", error}}.dump());
+}
+
+}  // namespace
+
+OpsEndpoints::OpsEndpoints(boost::asio::io_context& io, OpsContext context)
+    : io_(io), context_(std::move(context)) {}
+
+void OpsEndpoints::healthz(const HttpServerRequest&, HttpRespond respond) {
+  respond(HttpServerResponse::text(200, "ok\n"));
+}
+
+void OpsEndpoints::readyz(const HttpServerRequest&, HttpRespond respond) {
+  if (!context_.config || !context_.config())
+    return respond(HttpServerResponse::text(503, "not ready: configuration not loaded\n"));
+  using Answer = std::string;  // "" when Redis said PONG, else why not
+  auto d = deadline<Answer>(
+      io_, context_.redis_deadline,
+      [respond = std::move(respond),
+       ms = context_.redis_deadline.count()](std::optional<Answer> error) {
+        if (!error)
+          return respond(HttpServerResponse::text(
+              503, "not ready: Redis did not answer within " + std::to_string(ms) + " ms\n"));
+        if (!error->empty())
+          return respond(HttpServerResponse::text(503, "not ready: Redis: " + *error + "\n"));
+        respond(HttpServerResponse::text(200, "ready\n"));
+      });
+  context_.store.redis().command(
+      {"PING"}, [d](const redisReply*, const std::string& error) { d->give(error); });
+}
+
+void OpsEndpoints::queue_depth(std::function<void(std::optional<QueueDepth>)> done) {
+  const StoreSettings& s = context_.store.settings();
+  std::string now = std::to_string(now_ms());
+  RedisBatch commands{{"ZCOUNT", s.schedule(), "-inf", now},
+                      {"ZCOUNT", s.schedule(), "(" + now, "+inf"},
+                      {"ZCARD", s.inflight()},
+                      {"SCARD", s.retrying()}};
+  auto d = deadline<QueueDepth>(io_, context_.redis_deadline, std::move(done));
+  async_batch_runner(context_.store.redis())(commands,
+                                             [d](BatchReplies replies, std::string error) {
+                                               if (!error.empty() || replies.size() != 4)
+                                                 return d->give(std::nullopt);
+                                               QueueDepth q;
+                                               q.due = integer_of(replies[0]);
+                                               q.scheduled = integer_of(replies[1]);
+                                               q.in_flight = integer_of(replies[2]);
+                                               q.retrying = integer_of(replies[3]);
+                                               d->give(q);
+                                             });
+}
+
+void OpsEndpoints::metrics(const HttpServerRequest&, HttpRespond respond) {
+  Metrics& m = context_.metrics;
+  for (const auto& [name, client] : context_.connections)
+    m.set_redis_reconnects(name, client->reconnects());
+  m.set_redis_connected(context_.store.redis().connected());
+  if (context_.before_scrape) context_.before_scrape(m);
+  queue_depth([&m, respond = std::move(respond)](std::optional<QueueDepth> depth) {
+    m.set_queue_depth(depth);
+    HttpServerResponse response = HttpServerResponse::text(200, m.serialize());
+    response.content_type = Metrics::kContentType;
+    respond(std::move(response));
+  });
+}
+
+void OpsEndpoints::stats(const HttpServerRequest& request, HttpRespond respond) {
+  StatsQuery query{request.query_param("department"), request.query_param("from"),
+                   request.query_param("to")};
+  std::string error = normalize_stats_query(query, now_ms(), context_.store.settings().stats_zone,
+                                            kMaxPublicStatsDays);
+  if (!error.empty()) return respond(json_error(400, error));
+  using Rows = std::vector<StatsRow>;
+  auto d = deadline<Rows>(io_, context_.redis_deadline,
+                          [query, respond = std::move(respond)](std::optional<Rows> rows) {
+                            if (!rows) return respond(json_error(503, "statistics unavailable"));
+                            HttpServerResponse response =
+                                HttpServerResponse::json(200, stats_json(*rows, query).dump());
+                            // A public page: any site may show it, a minute old at most.
+                            response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+                            response.headers.emplace_back("Cache-Control", "public, max-age=60");
+                            respond(std::move(response));
+                          });
+  fetch_stats(query, context_.store.settings().prefix, async_batch_runner(context_.store.redis()),
+              [d](Rows rows, std::string error) {
+                if (!error.empty()) return d->give(std::nullopt);
+                d->give(std::move(rows));
+              });
+}
+
+void register_ops_endpoints(HttpServer& server, OpsEndpoints& ops) {
+  using namespace std::placeholders;
+  server.route("GET", "/healthz", std::bind(&OpsEndpoints::healthz, &ops, _1, _2));
+  server.route("GET", "/readyz", std::bind(&OpsEndpoints::readyz, &ops, _1, _2));
+  server.route("GET", "/metrics", std::bind(&OpsEndpoints::metrics, &ops, _1, _2));
+  server.route("GET", "/stats", std::bind(&OpsEndpoints::stats, &ops, _1, _2));
+}
+
+}  // namespace rappel
