@@ -7,6 +7,7 @@ RAPPEL_PACKAGES=(
   libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev catch2 tzdata
   redis-server redis-tools python3 python3-aiosmtpd python3-redis ruby-redis openssl
+  clang libclang-rt-14-dev  # fuzz/ (scripts/test --fuzz)
 )
 
 install_missing_packages() {
