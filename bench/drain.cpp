@@ -123,17 +123,13 @@ int drain(const DrainOptions& o) {
   std::unique_ptr<test::ChildProcess> perf;
   if (!o.perf_output.empty()) {
     test::ChildOptions p;
-    p.argv = {"perf",
-              "record",
-              "-e",
-              "cpu-clock",
-              "-F",
-              "1999",
-              "-g",
-              "-o",
-              o.perf_output,
-              "-p",
-              std::to_string(daemon.pid()) + "," + std::to_string(redis_pid)};
+    // DWARF call graphs: the optimised build has no frame pointers.
+    p.argv = {"perf",         "record",
+              "-e",           "cpu-clock",
+              "-F",           "499",
+              "--call-graph", "dwarf,16384",
+              "-o",           o.perf_output,
+              "-p",           std::to_string(daemon.pid()) + "," + std::to_string(redis_pid)};
     p.stdout_mode = p.stderr_mode = test::Output::discard;
     perf = std::make_unique<test::ChildProcess>(p);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
