@@ -64,7 +64,13 @@ void memory_stays_flat(int warm_up, int total) {
       warm_up, after_warm_up / 1024.0, total, after_all / 1024.0,
       daemon_kib(pid, "VmHWM") / 1024.0);
   CHECK(provider.total() == static_cast<size_t>(total));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Under a sanitizer the daemon's RSS is the sanitizer's (ASan's quarantine alone grows by
+  // hundreds of MiB): the figure is printed but means nothing.
+  WARN("memory growth not checked under a sanitizer");
+#else
   CHECK(after_all - after_warm_up < 4 * 1024);  // "within a few MiB": 4 MiB
+#endif
 }
 
 }  // namespace
