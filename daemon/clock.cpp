@@ -17,8 +17,40 @@ std::string iso_utc(Millis ms) {
   return date::format("%FT%TZ", tp);
 }
 
+namespace {
+
+bool digits(std::string_view text, size_t at, size_t count) {
+  if (at + count > text.size()) return false;
+  for (size_t i = at; i < at + count; ++i)
+    if (text[i] < '0' || text[i] > '9') return false;
+  return true;
+}
+
+// The exact shape YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH|±HH:MM), checked before date::parse:
+// the date library reads the seconds as a floating-point number and, on some malformed inputs
+// ("2026-12-01Tc10:30:00Z", found by fuzz/intake_fuzz), converts a NaN to an integer duration,
+// which is undefined behaviour.
+bool well_formed(std::string_view t) {
+  if (!digits(t, 0, 4) || t[4] != '-' || !digits(t, 5, 2) || t[7] != '-' || !digits(t, 8, 2) ||
+      t[10] != 'T' || !digits(t, 11, 2) || t[13] != ':' || !digits(t, 14, 2) || t[16] != ':' ||
+      !digits(t, 17, 2))
+    return false;
+  size_t at = 19;
+  if (at < t.size() && t[at] == '.') {
+    size_t start = ++at;
+    while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+    if (at == start) return false;
+  }
+  std::string_view zone = t.substr(at);
+  if (zone == "Z" || zone == "z") return true;
+  if (zone.empty() || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2)) return false;
+  return zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
+}
+
+}  // namespace
+
 std::optional<Millis> parse_iso8601(std::string_view text) {
-  if (text.size() < 20 || text.size() > 40) return std::nullopt;
+  if (text.size() < 20 || text.size() > 40 || !well_formed(text)) return std::nullopt;
   std::string s(text);
   bool zulu = s.back() == 'Z' || s.back() == 'z';
   if (zulu) s.back() = '+', s += "00:00";

@@ -249,7 +249,13 @@ std::optional<SmsText> as_gsm7(const std::vector<char32_t>& input) {
   };
   for (size_t i = 0; i < cps.size(); ++i) {
     char32_t c = cps[i];
-    if (c == '\r' && i + 1 < cps.size() && cps[i + 1] == '\n') continue;  // CRLF -> LF
+    // CRLF -> LF, also with invisible characters between (found by fuzz/gsm7_fuzz). A lone CR is
+    // in the GSM 03.38 table and stays.
+    if (c == '\r') {
+      size_t next = i + 1;
+      while (next < cps.size() && is_dropped_in_gsm(cps[next])) ++next;
+      if (next < cps.size() && cps[next] == '\n') continue;
+    }
     if (is_dropped_in_gsm(c)) continue;
     if (gsm_septets(c) > 0) {
       emit(c);

@@ -8,6 +8,7 @@ RAPPEL_PACKAGES=(
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev prometheus-cpp-dev catch2 tzdata
   redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
   ruby-redis openssl systemd groff-base man-db dpkg-dev
+  clang libclang-rt-14-dev  # fuzz/ (scripts/test --fuzz)
 )
 
 install_missing_packages() {

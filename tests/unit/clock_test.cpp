@@ -67,6 +67,9 @@ TEST_CASE("times without an offset or that are not times are rejected", "[clock]
            "2026-12-01T24:30:00+01:00",  // hour 24
            "2026-12-01T10:60:00+01:00",  // minute 60
            "1796117400000",              // epoch milliseconds
+           "2026-12-01Tc10:30:00.250Z",  // found by fuzz/intake_fuzz: UB inside date::parse
+           "2026-12-01T10:30:00.Z",      // a dot without digits
+           "2026-12-01T10:30:00+0100",   // offset without a colon
        }) {
     INFO('"' << text << '"');
     CHECK_FALSE(parse_iso8601(text));

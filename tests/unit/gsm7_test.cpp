@@ -170,3 +170,13 @@ TEST_CASE("CRLF becomes LF and control characters vanish", "[gsm7]") {
   CHECK(sms.text == "Ligne 1\nLigne 2");
   CHECK(sms.units == 15);
 }
+
+TEST_CASE("CRLF with an invisible character between still becomes one LF", "[gsm7]") {
+  // Found by fuzz/gsm7_fuzz: the CR was kept when a dropped character (here a zero-width space)
+  // separated it from the LF, so the SMS carried an extra character and normalising twice
+  // changed the text.
+  auto sms = prepare_sms_text("RDV PMI\r\xE2\x80\x8B\nMelun");
+  CHECK(sms.text == "RDV PMI\nMelun");
+  CHECK(sms.units == 13);
+  CHECK(prepare_sms_text(sms.text).text == sms.text);
+}

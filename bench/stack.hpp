@@ -1,0 +1,78 @@
+// What a benchmark runs against, all on loopback: redis-server (the tests' fixture, no
+// persistence), nginx as a provider endpoint, and the real rappel binary (a Release build). Also
+// what the benchmarks read about those processes from /proc: CPU time (who limits the run) and
+// peak RSS.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace rappel::bench {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start);
+long long wall_ms();  // milliseconds since the epoch (send_at is wall-clock time)
+std::string iso_utc_ms(long long epoch_ms);
+
+// CPU seconds (user + system) used so far by `pid` and, when `with_children`, its live children.
+double cpu_seconds(int pid, bool with_children = false);
+long status_kib(int pid, const std::string& field);  // "VmHWM", "VmRSS" of /proc/<pid>/status
+std::vector<int> children_of(int pid);
+int child_named(const std::string& needle);  // a child of this process whose cmdline has it
+
+class Nginx {
+ public:
+  explicit Nginx(int workers = 1);
+  ~Nginx();
+  unsigned short port() const { return port_; }
+  int pid() const { return process_->pid(); }
+  std::string url(const std::string& path) const;
+
+ private:
+  std::string dir_;
+  unsigned short port_;
+  std::unique_ptr<test::ChildProcess> process_;
+};
+
+struct DaemonSettings {
+  std::string redis_url;
+  std::string providers;  // YAML lines under `providers:` (indented by 2)
+  std::string sms_provider = "bench-sms";
+  std::string email_provider;  // an account that sends email; empty: no email route
+  std::string dispatch = "{}";
+  std::string log_level = "info";
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+class Daemon {
+ public:
+  Daemon(const DaemonSettings& settings, const std::string& instance = "bench");
+  ~Daemon();
+  int pid() const { return process_->pid(); }
+  const std::string& config_path() const { return config_; }
+  std::string log() const;
+  void stop();  // SIGTERM, wait
+
+ private:
+  std::string dir_, config_, log_;
+  std::unique_ptr<test::ChildProcess> process_;
+};
+
+std::string write_daemon_config(const std::string& dir, const DaemonSettings& settings);
+
+// A reminder for `key` as the backend writes it (docs/contract.md), French data, one channel.
+std::string reminder_payload(const std::string& key, const std::string& channel,
+                             const std::string& send_at = "");
+
+// "model name" of the CPU, the core count and the load average: what the figures depend on.
+std::string machine_summary();
+
+// Runs a shell command and returns its stdout (for wrk and redis-benchmark).
+std::string run_capture(const std::string& command);
+
+}  // namespace rappel::bench

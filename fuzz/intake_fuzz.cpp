@@ -1,0 +1,20 @@
+// libFuzzer target: the intake parser (daemon/intake_parse), the first code to see what the
+// backend writes. Input: the `payload` field of one inbox entry. It must never crash or throw:
+// every input gives operations, and every reject carries a reason.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "daemon/intake_parse.hpp"
+#include "fuzz_support.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const rappel::Config& config = rappel::fuzz::sample_config();
+  std::string payload(reinterpret_cast<const char*>(data), size);
+  rappel::StreamFields fields{{"payload", payload}};
+  auto ops = rappel::parse_intake_entry("1764320000000-0", fields, config, 1764320000000);
+  if (ops.empty()) std::abort();  // an entry always gives something: applied or rejected
+  for (const auto& op : ops)
+    if (op.kind == rappel::IntakeOp::Kind::reject && op.error.empty()) std::abort();
+  return 0;
+}
