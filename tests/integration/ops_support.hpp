@@ -100,4 +100,19 @@ inline long long count_with_status(const RedisServer& redis, const std::vector<s
   return redis.integer(argv);
 }
 
+// "sent: 590, retrying: 10": what to print when a wait for all of `ids` fails.
+inline std::string status_summary(const RedisServer& redis, const std::vector<std::string>& ids) {
+  std::map<std::string, int> counts;
+  for (const char* status : {"scheduled", "sending", "sent", "retrying", "failed", "expired"})
+    if (long long n = count_with_status(redis, ids, status)) counts[status] = int(n);
+  std::string out;
+  for (const auto& [status, n] : counts)
+    out += (out.empty() ? "" : ", ") + status + ": " + std::to_string(n);
+  return out;
+}
+
+inline std::string tail(const std::string& text, size_t n = 20000) {
+  return text.size() > n ? text.substr(text.size() - n) : text;
+}
+
 }  // namespace rappel::test

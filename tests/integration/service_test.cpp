@@ -151,7 +151,9 @@ TEST_CASE("reloads while messages flow: an invalid one is refused and said, none
   auto after = enqueue_batch(s, "rdv-77-apres", 200);
   ids.insert(ids.end(), after.begin(), after.end());
 
-  REQUIRE(eventually([&] { return count_with_status(s.redis, ids, "sent") == 600; }, 60s));
+  bool all_sent = eventually([&] { return count_with_status(s.redis, ids, "sent") == 600; }, 60s);
+  INFO(status_summary(s.redis, ids) << "\n" << tail(daemon.log()));
+  REQUIRE(all_sent);
   auto seen = provider.per_message();
   CHECK(seen.size() == 600);
   int doubled = 0;
@@ -187,7 +189,9 @@ TEST_CASE("SIGTERM mid-flow: exit 0 within the grace, a restarted daemon sends t
   CHECK(sent_by_first < 150);
 
   ManagedDaemon second(s.config_path, "second", s.dir + "/second.log", notify);
-  REQUIRE(eventually([&] { return count_with_status(s.redis, ids, "sent") == 150; }, 60s));
+  bool all_sent = eventually([&] { return count_with_status(s.redis, ids, "sent") == 150; }, 60s);
+  INFO(status_summary(s.redis, ids) << "\n" << tail(second.log()));
+  REQUIRE(all_sent);
   auto seen = provider.per_message();
   CHECK(seen.size() == 150);
   for (const auto& [id, count] : seen) CHECK(count == 1);
