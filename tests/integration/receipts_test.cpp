@@ -51,7 +51,7 @@ std::string report(const std::string& ticket, int status, const std::string& id 
       .dump();
 }
 
-HttpAnswer post_report(unsigned short port, const std::string& body,
+PostAnswer post_report(unsigned short port, const std::string& body,
                        const std::string& token = kSecret, const std::string& account = "smsf") {
   return http_post(port, "/v1/receipts/" + account + "?token=" + token, body);
 }

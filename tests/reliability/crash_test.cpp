@@ -21,7 +21,7 @@ constexpr int kKills = 5;
 // SIGKILLs the daemon `kills` times, each time once a further slice of the messages has reached
 // the provider, restarting it after each kill; then lets the last one finish.
 void drain_with_kills(int messages) {
-  CountingProvider provider;
+  ReliabilityProvider provider;
   TestConfig config;
   config.extra_providers = provider.account("sms-factor-77", "timeout: 5s");
   config.departments = "  \"77\": {sms: {provider: sms-factor-77}}\n";
@@ -74,7 +74,7 @@ TEST_CASE("SIGKILL five times during a 20,000-message drain", "[reliability][kil
 
 TEST_CASE("Redis restarted (AOF) in the middle of a drain: nothing lost once it is back",
           "[reliability][redis-restart]") {
-  CountingProvider provider;
+  ReliabilityProvider provider;
   TestConfig config;
   config.extra_providers = provider.account("sms-factor-77");
   config.departments = "  \"77\": {sms: {provider: sms-factor-77}}\n";

@@ -19,13 +19,18 @@ TEST_CASE("a provider failing 30% with 5xx and 10% with timeouts: attempts add u
   constexpr int kMaxAttempts = 4;
   std::mt19937 rng(20260315);  // fixed: the same faults every run
   std::mutex rng_mutex;
-  CountingProvider provider([&](size_t) {
+  ReliabilityProvider provider([&](size_t) {
     std::lock_guard lock(rng_mutex);
     int roll = static_cast<int>(rng() % 100);
     return roll < 30 ? Answer::server_error : roll < 40 ? Answer::too_slow : Answer::ok;
   });
   TestConfig config;
-  config.extra_providers = provider.account("sms-factor-77", "connect_timeout: 500ms, timeout: 1s");
+  // The circuit opens on runs of failures, as in production, but cools down in a moment here:
+  // the test is about attempts adding up, not about waiting out a cool-down.
+  config.extra_providers = provider.account(
+      "sms-factor-77",
+      "connect_timeout: 500ms, timeout: 1s, circuit: {failures: 5, cooldown: 200ms, "
+      "max_cooldown: 1s}");
   config.departments =
       "  \"77\": {sms: {provider: sms-factor-77}, retry: {base: 1s, cap: 2s, "
       "max_attempts: " +

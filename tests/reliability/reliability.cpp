@@ -7,7 +7,7 @@
 
 namespace rappel::test {
 
-CountingProvider::CountingProvider(std::function<Answer(size_t)> fault)
+ReliabilityProvider::ReliabilityProvider(std::function<Answer(size_t)> fault)
     : fault_(std::move(fault)), server_([this](const RecordedRequest& request) {
         std::lock_guard lock(mutex_);
         Answer answer = fault_ ? fault_(total_) : Answer::ok;
@@ -25,27 +25,28 @@ CountingProvider::CountingProvider(std::function<Answer(size_t)> fault)
         return ScriptedResponse{200, kSmsFactorOk};
       }) {}
 
-std::string CountingProvider::account(const std::string& name, const std::string& settings) const {
+std::string ReliabilityProvider::account(const std::string& name,
+                                         const std::string& settings) const {
   return "  " + name + ": {type: sms_factor, token: reliability-token, url: \"" +
          server_.url("/send") + "\"" + (settings.empty() ? "" : ", " + settings) + "}\n";
 }
 
-size_t CountingProvider::total() const {
+size_t ReliabilityProvider::total() const {
   std::lock_guard lock(mutex_);
   return total_;
 }
 
-std::map<std::string, int> CountingProvider::per_message() const {
+std::map<std::string, int> ReliabilityProvider::per_message() const {
   std::lock_guard lock(mutex_);
   return per_message_;
 }
 
-std::set<std::string> CountingProvider::timed_out() const {
+std::set<std::string> ReliabilityProvider::timed_out() const {
   std::lock_guard lock(mutex_);
   return timed_out_;
 }
 
-std::map<std::string, Answer> CountingProvider::last_answer() const {
+std::map<std::string, Answer> ReliabilityProvider::last_answer() const {
   std::lock_guard lock(mutex_);
   return last_;
 }

@@ -31,10 +31,10 @@ inline constexpr const char* kSmsFactorOk =
 // What the stand-in does with one request.
 enum class Answer { ok, server_error, too_slow };
 
-class CountingProvider {
+class ReliabilityProvider {
  public:
   // `fault(n)` decides the answer to the n-th request (0-based); by default every one is accepted.
-  explicit CountingProvider(std::function<Answer(size_t)> fault = {});
+  explicit ReliabilityProvider(std::function<Answer(size_t)> fault = {});
 
   std::string account(const std::string& name, const std::string& settings = "") const;
   size_t total() const;

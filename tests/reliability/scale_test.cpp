@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 namespace {
 
 void exactly_once_with(int instances, int messages) {
-  CountingProvider provider;
+  ReliabilityProvider provider;
   TestConfig config;
   config.extra_providers = provider.account("sms-factor-77");
   config.departments = "  \"77\": {sms: {provider: sms-factor-77}}\n";
@@ -38,7 +38,7 @@ void exactly_once_with(int instances, int messages) {
 
 // RSS after `warm_up` messages, then after `total`: the difference is what grows with the count.
 void memory_stays_flat(int warm_up, int total) {
-  CountingProvider provider;
+  ReliabilityProvider provider;
   TestConfig config;
   config.extra_providers = provider.account("sms-factor-77");
   config.departments = "  \"77\": {sms: {provider: sms-factor-77}}\n";

@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-HttpAnswer http_post(unsigned short port, const std::string& target, const std::string& body,
+PostAnswer http_post(unsigned short port, const std::string& target, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   asio::io_context io;
   beast::tcp_stream stream(io);

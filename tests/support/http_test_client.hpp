@@ -8,12 +8,12 @@
 
 namespace rappel::test {
 
-struct HttpAnswer {
+struct PostAnswer {
   int status = 0;  // 0: no answer (connection refused or closed)
   std::string body;
 };
 
-HttpAnswer http_post(unsigned short port, const std::string& target, const std::string& body,
+PostAnswer http_post(unsigned short port, const std::string& target, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers = {
                          {"Content-Type", "application/json"}});
 
