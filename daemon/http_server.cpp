@@ -9,6 +9,8 @@
 // deadline covers the whole read of a request: a slow client gets closed, not waited for.
 #include "daemon/http_server.hpp"
 
+#include "daemon/form_encoding.hpp"
+
 #include <array>
 #include <optional>
 #include <set>
@@ -28,32 +30,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Query-string decoding: '+' is a space, %XX a byte; a malformed escape is kept as it is.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -64,16 +40,9 @@ std::string lowercase(std::string_view s) {
 }  // namespace
 
 std::string HttpServerRequest::query_param(const std::string& name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    size_t eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq)) != name) continue;
-    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-  }
-  return {};
+  auto fields = decode_form(query);
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string() : it->second;
 }
 
 std::string HttpServerRequest::header(const std::string& name) const {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/form_encoding.hpp"
 #include "providers/provider.hpp"
 
 namespace rappel {
@@ -24,9 +25,6 @@ ReceiptParse parse_json_reports(std::string_view body, const JsonReportReader& r
 // The provider's reason, safe for Redis and logs: numbers masked and length bounded
 // (provider_text), and any e-mail address masked (bounce texts quote the recipient).
 std::string receipt_reason(std::string_view text);
-
-// application/x-www-form-urlencoded body -> fields (for providers posting forms).
-std::map<std::string, std::string> decode_form(std::string_view body);
 
 // Brevo's transactional email events (the smtp account type when it relays through Brevo):
 // matched by X-Mailin-custom, our message id. Defined in smtp.cpp.

@@ -19,6 +19,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "daemon/form_encoding.hpp"
+
 namespace rappel::test {
 
 namespace asio = boost::asio;
@@ -27,48 +29,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// x-www-form-urlencoded decoding: '+' is a space, %XX a byte.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> decode_pairs(std::string_view text) {
-  std::map<std::string, std::string> out;
-  while (!text.empty()) {
-    size_t amp = text.find('&');
-    std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos)
-      out[percent_decode(pair)] = "";
-    else
-      out[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
-  }
-  return out;
-}
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -91,7 +51,7 @@ RecordedRequest record(const http::request<http::string_body>& req) {
   r.target = std::string(req.target());
   size_t question = r.target.find('?');
   r.path = r.target.substr(0, question);
-  if (question != std::string::npos) r.query = decode_pairs(r.target.substr(question + 1));
+  if (question != std::string::npos) r.query = decode_form(r.target.substr(question + 1));
   for (const auto& field : req) {
     auto name = field.name_string();
     auto value = field.value();
@@ -175,7 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 std::map<std::string, std::string> RecordedRequest::form() const {
-  return decode_pairs(body);
+  return decode_form(body);
 }
 
 struct ProviderServer::State {
