@@ -8,12 +8,14 @@ RAPPEL_PACKAGES=(
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev prometheus-cpp-dev catch2 tzdata
   redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
   ruby-redis openssl systemd groff-base man-db dpkg-dev
-  clang libclang-rt-14-dev  # fuzz/ (scripts/test --fuzz)
 )
+# Only for `scripts/test --fuzz`: clang is large, and the normal suite does not need it.
+RAPPEL_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
+# install_missing_packages [extra packages...]
 install_missing_packages() {
   local missing=()
-  for p in "${RAPPEL_PACKAGES[@]}"; do
+  for p in "${RAPPEL_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
