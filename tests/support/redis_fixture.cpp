@@ -36,7 +36,13 @@ std::string make_temp_dir(const std::string& tag) {
 
 RedisServer::RedisServer(bool append_only)
     : append_only_(append_only), port_(free_tcp_port()), dir_(make_temp_dir("redis")) {
-  start();
+  // free_tcp_port() releases the port before redis-server binds it: a test running in parallel
+  // may take it first. Then the server that answers is not ours, so pick another port.
+  for (int attempt = 1;; ++attempt) {
+    if (launch()) return;
+    if (attempt == 5) throw std::runtime_error("redis-server did not start");
+    port_ = free_tcp_port();
+  }
 }
 
 RedisServer::~RedisServer() {
@@ -45,6 +51,23 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::start() {
+  if (!launch()) throw std::runtime_error("redis-server did not start");
+}
+
+// Whether the server on port_ is the process we started (INFO's process_id), not another test's.
+bool RedisServer::answers_as_ours() const {
+  try {
+    command({"PING"});  // throws while it is still loading its AOF
+    auto reply = command({"INFO", "server"});
+    if (!reply || !reply->str) return false;
+    std::string info(reply->str, reply->len);
+    return info.find("process_id:" + std::to_string(process_->pid()) + "\r") != std::string::npos;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool RedisServer::launch() {
   ChildOptions options;
   options.argv = {"redis-server",
                   "--port",
@@ -66,16 +89,11 @@ void RedisServer::start() {
   options.stdout_mode = Output::discard;
   options.stderr_mode = Output::discard;
   process_ = std::make_unique<ChildProcess>(options);
-  bool up = eventually(
-      [&] {
-        try {
-          return command({"PING"}) != nullptr;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      std::chrono::seconds(10));
-  if (!up) throw std::runtime_error("redis-server did not start");
+  // A server that could not bind exits at once: stop waiting then.
+  eventually([&] { return answers_as_ours() || !process_->running(); }, std::chrono::seconds(10));
+  if (process_->running() && answers_as_ours()) return true;
+  process_.reset();
+  return false;
 }
 
 void RedisServer::stop() {

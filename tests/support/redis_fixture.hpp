@@ -49,6 +49,8 @@ class RedisServer {
 
  private:
   bool append_only_;
+  bool launch();  // starts redis-server on port_; false if what answers there is not it
+  bool answers_as_ours() const;
   unsigned short port_;
   std::string dir_;
   std::unique_ptr<ChildProcess> process_;
