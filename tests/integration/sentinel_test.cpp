@@ -146,18 +146,18 @@ TEST_CASE("Sentinel failover while messages flow: the replica takes over, no mes
 
   CountingProvider provider(20ms);
   std::string config = dir + "/rappel.yaml";
-  std::ofstream(config) << "redis:\n  sentinels: [\"127.0.0.1:" << sentinels[0]->port()
-                        << "\", \"127.0.0.1:" << sentinels[1]->port()
-                        << "\", \"127.0.0.1:" << sentinels[2]->port()
-                        << "\"]\n  master_name: " << kMasterName
-                        << "\n  password: \"${RAPPEL_OPS_REDIS_PASSWORD}\"\n"
-                        << "  sentinel_password: \"${RAPPEL_OPS_SENTINEL_PASSWORD}\"\n"
-                        << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
-                        << "dispatch: {max_in_flight: 8, claim_batch: 8, lease: 3s}\n"
-                        << "intake: {reclaim_after: 2s}\nproviders:\n"
-                        << provider.account("sms-factor-77")
-                        << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: "
-                           "sms-factor-77, sender: RdvSoli}}\n";
+  std::ofstream(config)
+      << "redis:\n  sentinels: [\"127.0.0.1:" << sentinels[0]->port()
+      << "\", \"127.0.0.1:" << sentinels[1]->port() << "\", \"127.0.0.1:" << sentinels[2]->port()
+      << "\"]\n  master_name: " << kMasterName << "\n  password: \"${RAPPEL_OPS_REDIS_PASSWORD}\"\n"
+      << "  sentinel_password: \"${RAPPEL_OPS_SENTINEL_PASSWORD}\"\n"
+      << "http: {listen: \"127.0.0.1:0\"}\n"  // never the default 8080: tests run in parallel
+      << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
+      << "dispatch: {max_in_flight: 8, claim_batch: 8, lease: 3s}\n"
+      << "intake: {reclaim_after: 2s}\nproviders:\n"
+      << provider.account("sms-factor-77")
+      << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: "
+         "sms-factor-77, sender: RdvSoli}}\n";
   auto [code, output] = run_rappel({"check-config", "--config", config});
   REQUIRE(code == 0);
 
@@ -213,7 +213,9 @@ TEST_CASE("Redis AUTH with an ACL user: the password from the environment or the
   std::string url = "redis://127.0.0.1:" + std::to_string(redis.port()) + "/0";
   auto write = [&](const std::string& redis_section) {
     std::ofstream(dir + "/rappel.yaml")
-        << redis_section << "templates: {directory: \"" << RAPPEL_SOURCE_DIR
+        << redis_section
+        << "http: {listen: \"127.0.0.1:0\"}\n"  // never the default 8080: tests run in parallel
+        << "templates: {directory: \"" << RAPPEL_SOURCE_DIR
         << "/templates\"}\nproviders:\n  journal: {type: log}\n"
         << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: journal, sender: "
            "RdvSoli}}\n";
@@ -269,13 +271,14 @@ TEST_CASE("a sentinel naming a replica is not believed: ROLE is checked, then th
 
   setenv("RAPPEL_OPS_REDIS_PASSWORD", kRedisPassword, 1);
   std::string config = dir + "/rappel.yaml";
-  std::ofstream(config) << "redis:\n  sentinels: [\"127.0.0.1:" << *port
-                        << "\"]\n  master_name: " << kMasterName
-                        << "\n  password: \"${RAPPEL_OPS_REDIS_PASSWORD}\"\n"
-                        << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
-                        << "providers:\n  journal: {type: log}\n"
-                        << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: "
-                           "journal, sender: RdvSoli}}\n";
+  std::ofstream(config)
+      << "redis:\n  sentinels: [\"127.0.0.1:" << *port << "\"]\n  master_name: " << kMasterName
+      << "\n  password: \"${RAPPEL_OPS_REDIS_PASSWORD}\"\n"
+      << "http: {listen: \"127.0.0.1:0\"}\n"  // never the default 8080: tests run in parallel
+      << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
+      << "providers:\n  journal: {type: log}\n"
+      << "departments:\n  default: {timezone: Europe/Paris, sms: {provider: "
+         "journal, sender: RdvSoli}}\n";
   NotifyListener notify;
   ManagedDaemon daemon(config, "role", dir + "/daemon.log", notify);
   std::string replica_address = "127.0.0.1:" + std::to_string(replica.port());
