@@ -86,20 +86,6 @@ class ManagedDaemon {
   std::unique_ptr<ChildProcess> process_;
 };
 
-// How many of `ids` have `status`, in one Redis round trip.
-inline long long count_with_status(const RedisServer& redis, const std::vector<std::string>& ids,
-                                   const std::string& status) {
-  std::vector<std::string> argv{
-      "EVAL",
-      "local n = 0 for i = 1, #KEYS do "
-      "if redis.call('HGET', KEYS[i], 'status') == ARGV[1] then n = n + 1 "
-      "end end return n",
-      std::to_string(ids.size())};
-  for (const auto& id : ids) argv.push_back("rappel:msg:" + id);
-  argv.push_back(status);
-  return redis.integer(argv);
-}
-
 // "sent: 590, retrying: 10": what to print when a wait for all of `ids` fails.
 inline std::string status_summary(const RedisServer& redis, const std::vector<std::string>& ids) {
   std::map<std::string, int> counts;

@@ -57,21 +57,6 @@ std::string smtp_settings(const SmtpTestServer& smtp) {
          R"(", password: "${RAPPEL_E2E_SMTP_PASSWORD}", ca_file: ")" + smtp.ca_file() + "\"";
 }
 
-// How many of `ids` have `status`, in one Redis round trip (a connection per HGET would exhaust
-// the ephemeral ports while polling 500 messages).
-long long count_status(Scenario& s, const std::vector<std::string>& ids,
-                       const std::string& status) {
-  std::vector<std::string> argv{
-      "EVAL",
-      "local n = 0 for i = 1, #KEYS do "
-      "if redis.call('HGET', KEYS[i], 'status') == ARGV[1] then n = n + 1 "
-      "end end return n",
-      std::to_string(ids.size())};
-  for (const auto& id : ids) argv.push_back("rappel:msg:" + id);
-  argv.push_back(status);
-  return s.redis.integer(argv);
-}
-
 // A stand-in whose answer depends on how many requests came before, and which notes when each
 // request arrived (for "nothing was sent after the expiry").
 struct Script {
@@ -132,8 +117,9 @@ struct TwoProviders {
     REQUIRE(eventually([&] { return slow.request_count() == ids.size(); }, 10s));
     s->enqueue(reminder("rdv-13-0", "13"));
     REQUIRE(s->wait_status("rdv-13-0:sms", "sent"));
-    CHECK(count_status(*s, ids, "sending") == static_cast<long long>(ids.size()));
-    REQUIRE(eventually([&] { return count_status(*s, ids, "sent") == ids.size(); }, 30s));
+    CHECK(count_with_status(s->redis, ids, "sending") == static_cast<long long>(ids.size()));
+    REQUIRE(
+        eventually([&] { return count_with_status(s->redis, ids, "sent") == ids.size(); }, 30s));
     std::set<std::string> seen;
     for (const auto& r : slow.requests()) seen.insert(r.query.at("gsmsmsid"));
     CHECK(seen == std::set<std::string>(ids.begin(), ids.end()));

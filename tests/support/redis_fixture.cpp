@@ -173,4 +173,17 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
+long long count_with_status(const RedisServer& redis, const std::vector<std::string>& ids,
+                            const std::string& status) {
+  std::vector<std::string> argv{
+      "EVAL",
+      "local n = 0 for i = 1, #KEYS do "
+      "if redis.call('HGET', KEYS[i], 'status') == ARGV[1] then n = n + 1 "
+      "end end return n",
+      std::to_string(ids.size())};
+  for (const auto& id : ids) argv.push_back("rappel:msg:" + id);
+  argv.push_back(status);
+  return redis.integer(argv);
+}
+
 }  // namespace rappel::test

@@ -56,6 +56,11 @@ class RedisServer {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// How many of `ids` (message ids) have `status`, in one Redis round trip (a connection per HGET
+// would exhaust the ephemeral ports while polling hundreds of messages).
+long long count_with_status(const RedisServer& redis, const std::vector<std::string>& ids,
+                            const std::string& status);
+
 // Polls `done` every 20 ms until it holds or `timeout` passes; returns its last value.
 bool eventually(const std::function<bool()>& done,
                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
