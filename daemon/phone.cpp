@@ -54,19 +54,38 @@ bool written_internationally(std::string_view raw) {
   return raw.starts_with("+") || raw.starts_with("00") || raw.starts_with("\xEF\xBC\x8B");  // ＋
 }
 
-// The French territory a national number "0XXXXXXXXX" belongs to: overseas regions first (the
-// département's own first), then metropolitan France; the first valid reading wins.
-std::optional<PhoneNumber> resolve_french(const std::string& national, std::string_view region) {
+// One reading of a number: its type in its region's plan (UNKNOWN when the plan has no such
+// number: libphonenumber's IsValidNumber is exactly "type != UNKNOWN").
+struct Reading {
+  PhoneNumber number;
+  PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+};
+
+Reading read_as_is(const PhoneNumber& number) {
+  return {number, util().GetNumberType(number)};
+}
+
+// The French territory of a number of the national plan: overseas regions first (the
+// département's own first), then metropolitan France; the first valid reading wins, because
+// the overseas metadata only validates the blocks allocated to each territory while a
+// metropolitan reading of an overseas block would route the SMS wrong. The number is parsed once:
+// the territories share the national prefix "0" and the 9-digit significant number, so a reading
+// only swaps the country code. Parsing and validating are libphonenumber's costly parts (ICU
+// regular expressions), and intake does this for every SMS.
+Reading resolve_french(const PhoneNumber& parsed, std::string_view region) {
   std::vector<std::string_view> order;
   if (region != "FR") order.push_back(region);
   for (auto r : kOverseasRegions)
     if (r != region) order.push_back(r);
   order.push_back("FR");
+  PhoneNumber number = parsed;
+  number.clear_raw_input();
+  number.clear_country_code_source();
   for (auto r : order) {
-    auto n = parse(national, r);
-    if (n && util().IsValidNumber(*n)) return n;
+    number.set_country_code(util().GetCountryCodeForRegion(std::string(r)));
+    if (auto reading = read_as_is(number); reading.type != PhoneNumberUtil::UNKNOWN) return reading;
   }
-  return std::nullopt;
+  return {parsed, PhoneNumberUtil::UNKNOWN};
 }
 
 std::string type_name(PhoneNumberUtil::PhoneNumberType t) {
@@ -109,25 +128,22 @@ PhoneCheck normalize_sms_number(std::string_view raw, std::string_view region_in
   if (!number) return rejected("invalid number");
 
   bool national = !written_internationally(raw) && is_french_region(region);
-  if (national || number->country_code() == 33) {
-    std::string nsn;
-    util().GetNationalSignificantNumber(*number, &nsn);
-    if (auto french = resolve_french("0" + nsn, region)) number = french;
-  }
-  if (!util().IsValidNumber(*number)) return rejected("invalid number");
+  Reading reading = national || number->country_code() == 33 ? resolve_french(*number, region)
+                                                             : read_as_is(*number);
+  if (reading.type == PhoneNumberUtil::UNKNOWN) return rejected("invalid number");
 
   std::string number_region;
-  util().GetRegionCodeForNumber(*number, &number_region);
+  util().GetRegionCodeForNumber(reading.number, &number_region);
   bool allowed = std::any_of(allowed_regions.begin(), allowed_regions.end(),
                              [&](const std::string& r) { return upper(r) == number_region; });
   if (!allowed) return rejected("country not allowed: " + number_region);
 
-  auto type = util().GetNumberType(*number);
-  if (type != PhoneNumberUtil::MOBILE && type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE)
-    return rejected("not a mobile number (" + type_name(type) + ")");
+  if (reading.type != PhoneNumberUtil::MOBILE &&
+      reading.type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE)
+    return rejected("not a mobile number (" + type_name(reading.type) + ")");
 
   std::string e164;
-  util().Format(*number, PhoneNumberUtil::E164, &e164);
+  util().Format(reading.number, PhoneNumberUtil::E164, &e164);
   return {e164, {}};
 }
 
