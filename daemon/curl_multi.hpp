@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <curl/curl.h>
@@ -61,6 +62,11 @@ class CurlMulti {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static int on_close_socket(void* self, curl_socket_t fd);
+  using Clock = boost::asio::steady_timer::clock_type;
+
+  void post_timeout();
+  void expect_timeout_at(Clock::time_point deadline);
+  void arm_timer(Clock::time_point at);
 
   void watch(curl_socket_t fd, int what);
   void forget(curl_socket_t fd);
@@ -73,6 +79,9 @@ class CurlMulti {
   boost::asio::io_context& io_;
   CURLM* multi_;
   boost::asio::steady_timer timer_;
+  std::optional<Clock::time_point> deadline_;  // libcurl's latest deadline, if it wants one
+  bool timer_armed_ = false;                   // a wait on timer_ is pending
+  bool timeout_posted_ = false;                // an on_timeout() is posted to the loop
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::unordered_map<CURL*, Done> transfers_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // timer handlers check it
