@@ -148,6 +148,7 @@ std::string write_daemon_config(const std::string& dir, const DaemonSettings& s)
   out << "redis: {url: \"" << s.redis_url << "\", prefix: rappel}\n"
       << "templates: {directory: \"" << RAPPEL_SOURCE_DIR << "/templates\"}\n"
       << "dispatch: " << s.dispatch << "\n"
+      << "http: {listen: \"127.0.0.1:0\"}\n"  // the OS's choice: tests may hold 8080
       << "providers:\n"
       << s.providers << "departments:\n"
       << "  default: {timezone: Europe/Paris, sms: {provider: " << s.sms_provider
