@@ -7,6 +7,7 @@
 // redis-benchmark running the Redis commands of one message.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <sstream>
@@ -66,6 +67,32 @@ std::string rates(const std::string& output) {
            ": " + line.substr(name_end + 2, at - name_end - 2) + " calls/s\n";
   }
   return out;
+}
+
+// Redis' own account of the drain (INFO commandstats since CONFIG RESETSTAT): calls and time per
+// message of each command. A script's time includes the commands it calls, which are also counted
+// on their own lines: the calls per message say what the scripts cost, independently of the load.
+void print_redis_commands(const std::string& info, int messages) {
+  struct Row {
+    std::string name;
+    double calls, usec;
+  };
+  std::vector<Row> rows;
+  std::istringstream lines(info);
+  for (std::string line; std::getline(lines, line);) {
+    char name[64];
+    double calls = 0, usec = 0;
+    if (std::sscanf(line.c_str(), "cmdstat_%63[^:]:calls=%lf,usec=%lf", name, &calls, &usec) == 3)
+      rows.push_back({name, calls / messages, usec / messages});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.usec > b.usec; });
+  double commands = 0;
+  for (const Row& r : rows)
+    if (r.name != "evalsha" && r.name != "eval") commands += r.calls;
+  std::printf("Redis per message (INFO commandstats): %.1f commands; by time:", commands);
+  for (const Row& r : rows)
+    if (r.usec >= 0.5) std::printf(" %s %.2f calls %.1f us;", r.name.c_str(), r.calls, r.usec);
+  std::printf("\n");
 }
 
 void print_ceilings(const Nginx& nginx, unsigned short redis_port) {
@@ -134,6 +161,7 @@ int drain(const DrainOptions& o) {
     perf = std::make_unique<test::ChildProcess>(p);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  redis.string({"CONFIG", "RESETSTAT"});
   CpuSnapshot before = cpu_now(daemon.pid(), redis_pid, nginx.pid());
   auto start = Clock::now();
   redis.enqueue(payloads);
@@ -160,6 +188,7 @@ int drain(const DrainOptions& o) {
       after.redis - before.redis, per_message(before.redis, after.redis),
       after.nginx - before.nginx, per_message(before.nginx, after.nginx), took,
       sysconf(_SC_NPROCESSORS_ONLN));
+  print_redis_commands(redis.string({"INFO", "commandstats"}), o.messages);
   std::printf("rappel peak RSS (VmHWM): %.1f MiB; now (VmRSS) %.1f MiB\n",
               status_kib(daemon.pid(), "VmHWM") / 1024.0,
               status_kib(daemon.pid(), "VmRSS") / 1024.0);

@@ -145,4 +145,11 @@ long long BulkRedis::integer(const std::vector<std::string>& argv) {
   return value;
 }
 
+std::string BulkRedis::string(const std::vector<std::string>& argv) {
+  redisReply* r = run(argv);
+  std::string value = text(r);
+  freeReplyObject(r);
+  return value;
+}
+
 }  // namespace rappel::test

@@ -28,6 +28,7 @@ class BulkRedis {
   // Work not finished yet: inbox entries, schedule entries due before `due_before_ms`, leases.
   long long unfinished(long long due_before_ms);
   long long integer(const std::vector<std::string>& argv);
+  std::string string(const std::vector<std::string>& argv);  // a bulk or status reply's text
   // Reconnects (after a Redis restart); returns false if Redis does not answer.
   bool reconnect();
 
