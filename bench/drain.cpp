@@ -70,8 +70,9 @@ std::string rates(const std::string& output) {
 }
 
 // Redis' own account of the drain (INFO commandstats since CONFIG RESETSTAT): calls and time per
-// message of each command. A script's time includes the commands it calls, which are also counted
-// on their own lines: the calls per message say what the scripts cost, independently of the load.
+// message of each command (the enqueue's XADDs included). A script's time includes the commands it
+// calls, which are also counted on their own lines: the calls per message say what the scripts
+// cost, independently of the load.
 void print_redis_commands(const std::string& info, int messages) {
   struct Row {
     std::string name;
@@ -170,6 +171,7 @@ int drain(const DrainOptions& o) {
   while (redis.unfinished(horizon) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   double took = seconds_since(start);
   CpuSnapshot after = cpu_now(daemon.pid(), redis_pid, nginx.pid());
+  std::string commandstats = redis.string({"INFO", "commandstats"});  // before our own checks
   if (perf) {
     perf->terminate(SIGINT);
     perf->wait(std::chrono::seconds(60));
@@ -188,7 +190,7 @@ int drain(const DrainOptions& o) {
       after.redis - before.redis, per_message(before.redis, after.redis),
       after.nginx - before.nginx, per_message(before.nginx, after.nginx), took,
       sysconf(_SC_NPROCESSORS_ONLN));
-  print_redis_commands(redis.string({"INFO", "commandstats"}), o.messages);
+  print_redis_commands(commandstats, o.messages);
   std::printf("rappel peak RSS (VmHWM): %.1f MiB; now (VmRSS) %.1f MiB\n",
               status_kib(daemon.pid(), "VmHWM") / 1024.0,
               status_kib(daemon.pid(), "VmRSS") / 1024.0);
