@@ -88,8 +88,10 @@ end
 local event_fields = {'key', 'channel', 'department', 'attempts', 'provider',
                       'provider_message_id', 'segments'}
 
-local function named(values, offset)
-  local known = {}
+-- `status`: the status read with them, so that set_status knows whether the message is in the
+-- retrying set.
+local function named(values, offset, status)
+  local known = {status = status}
   for i, name in ipairs(event_fields) do known[name] = values[offset + i] end
   return known
 end
@@ -117,7 +119,11 @@ local function set_status(id, status, err, fields, extra, known)
         'attempt', tostring(m.attempts or '0'), 'provider', m.provider or '',
         'provider_message_id', m.provider_message_id or '', 'error', err or '', 'at', now_iso},
        extra))
-  redis.call(status == 'retrying' and 'SADD' or 'SREM', prefix .. ':retrying', id)
+  if status == 'retrying' then
+    redis.call('SADD', prefix .. ':retrying', id)
+  elseif not known or known.status == 'retrying' then
+    redis.call('SREM', prefix .. ':retrying', id)
+  end
   if final[status] then
     redis.call('EXPIRE', content_key(id), content_ttl)
     redis.call('EXPIRE', h, status_ttl)
@@ -211,7 +217,7 @@ local function schedule(op)
       end
       redis.call('SET', content_key(id), op.content)
       redis.call('ZADD', schedule_key, op.send_at_ms, id)
-      set_status(id, 'scheduled', '', fields, nil, named(cur, 2))
+      set_status(id, 'scheduled', '', fields, nil, named(cur, 2, cur[1]))
     end
   end
 end
@@ -298,7 +304,7 @@ for _, id in ipairs(due) do
   local h = msg_key(id)
   local m = redis.call('HMGET', h, 'status', 'expires_at_ms', 'key', 'channel', 'department',
                        'event', 'send_at_ms', 'pinned_provider', unpack(event_fields))
-  local known = named(m, 8)
+  local known = named(m, 8, m[1])
   if m[1] == 'scheduled' or m[1] == 'retrying' then
     local expires = tonumber(m[2] or '0') or 0
     if expires > 0 and expires <= now_ms then
@@ -329,7 +335,7 @@ local applied = 0
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
   local m = redis.call('HMGET', h, 'status', 'error', unpack(event_fields))
-  local known = named(m, 2)
+  local known = named(m, 2, m[1])
   -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
   -- message was claimed again must not overwrite the newer attempt.
   if m[1] == 'sending' and known.attempts == tostring(c.attempt) then
