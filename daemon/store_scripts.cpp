@@ -78,6 +78,14 @@ local function flush_stats()
   stat_counts, stat_index = {}, {}
 end
 
+-- One command for many arguments (ZREM of a batch...), in chunks: Lua's unpack has a limit.
+local function call_chunked(command, key, args, step)
+  step = step or 1000
+  for first = 1, #args, step do
+    redis.call(command, key, unpack(args, first, math.min(first + step - 1, #args)))
+  end
+end
+
 local function append(list, extra)
   if extra then for i = 1, #extra do list[#list + 1] = extra[i] end end
   return list
@@ -159,6 +167,10 @@ local function apply_receipt(id, r)
   return 'applied'
 end
 
+-- Parked reports are also listed in <prefix>:parked (key -> expiry in ms), so that recording a
+-- batch as `sent` looks for them only when some exist: nearly always, none does.
+local parked_key = prefix .. ':parked'
+
 -- Keeps the stronger of two reports waiting for the same message.
 local function park(key, r, ttl)
   local old = redis.call('GET', key)
@@ -168,21 +180,29 @@ local function park(key, r, ttl)
   end
   redis.call('SET', key, cjson.encode({state = r.state, reason = r.reason or '',
                                        provider_status = r.provider_status or ''}), 'EX', ttl)
+  redis.call('ZADD', parked_key, now_ms + ttl * 1000, key)
   return 'parked'
 end
 
+local function any_parked()
+  redis.call('ZREMRANGEBYSCORE', parked_key, '-inf', now_ms)
+  return redis.call('ZCARD', parked_key) > 0
+end
+
 -- At `sent`: the index from the provider's id to ours, then any report that was waiting for it
--- (looked up with one MGET: almost always there is none).
-local function index_sent(id, account, pmid, index_ttl)
+-- (`look` = any_parked() of this script).
+local function index_sent(id, account, pmid, index_ttl, look)
   local waiting = {prefix .. ':receipt-id:' .. account .. ':' .. id}
   if pmid and pmid ~= '' then
     redis.call('SET', prefix .. ':pmid:' .. account .. ':' .. pmid, id, 'EX', index_ttl)
     waiting[2] = prefix .. ':receipt:' .. account .. ':' .. pmid
   end
+  if not look then return end
   local parked = redis.call('MGET', unpack(waiting))
-  for i = #waiting, 1, -1 do  -- by provider id first, as before
+  for i = #waiting, 1, -1 do  -- by provider id first
     if parked[i] then
       redis.call('DEL', waiting[i])
+      redis.call('ZREM', parked_key, waiting[i])
       apply_receipt(id, cjson.decode(parked[i]))
     end
   end
@@ -297,28 +317,33 @@ for _, id in ipairs(stale) do
   end
 end
 
-local claimed = {}
+-- The batch's zset changes and content reads are one command each, not one per message.
+local claimed, leases, contents = {}, {}, {}
 local due = redis.call('ZRANGEBYSCORE', schedule_key, '-inf', now_ms, 'LIMIT', 0, limit)
+call_chunked('ZREM', schedule_key, due)
 for _, id in ipairs(due) do
-  redis.call('ZREM', schedule_key, id)
-  local h = msg_key(id)
-  local m = redis.call('HMGET', h, 'status', 'expires_at_ms', 'key', 'channel', 'department',
-                       'event', 'send_at_ms', 'pinned_provider', unpack(event_fields))
+  local m = redis.call('HMGET', msg_key(id), 'status', 'expires_at_ms', 'key', 'channel',
+                       'department', 'event', 'send_at_ms', 'pinned_provider',
+                       unpack(event_fields))
   local known = named(m, 8, m[1])
   if m[1] == 'scheduled' or m[1] == 'retrying' then
     local expires = tonumber(m[2] or '0') or 0
     if expires > 0 and expires <= now_ms then
       set_status(id, 'expired', 'expires_at passed before it could be sent', nil, nil, known)
     else
-      local attempt = redis.call('HINCRBY', h, 'attempts', 1)
-      known.attempts = attempt
-      redis.call('ZADD', inflight_key, now_ms + lease, id)
-      set_status(id, 'sending', '', nil, nil, known)
-      local content = redis.call('GET', content_key(id)) or '{}'
-      claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', content,
+      local attempt = (tonumber(known.attempts) or 0) + 1
+      set_status(id, 'sending', '', {'attempts', attempt}, nil, known)
+      append(leases, {now_ms + lease, id})
+      contents[#contents + 1] = content_key(id)
+      claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', '',
                                tostring(attempt), m[7] or '0', m[2] or '0', m[1], m[8] or ''}
     end
   end
+end
+call_chunked('ZADD', inflight_key, leases)
+for first = 1, #contents, 1000 do
+  local got = redis.call('MGET', unpack(contents, first, math.min(first + 999, #contents)))
+  for i = 1, #got do claimed[first + i - 1][6] = got[i] or '{}' end
 end
 
 local next_due = redis.call('ZRANGE', schedule_key, 0, 0, 'WITHSCORES')
@@ -331,7 +356,9 @@ constexpr const char* kComplete = R"LUA(
 local outcomes = cjson.decode(ARGV[7])
 local index_ttl = tonumber(ARGV[8])
 use_stats(ARGV[9])
-local applied = 0
+local look_for_parked = any_parked()
+local optional_fields = {'provider_message_id', 'segments', 'encoding', 'parts', 'next_attempt_at'}
+local released = {}  -- leases ended, removed with one ZREM
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
   local m = redis.call('HMGET', h, 'status', 'error', unpack(event_fields))
@@ -339,9 +366,9 @@ for _, c in ipairs(outcomes) do
   -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
   -- message was claimed again must not overwrite the newer attempt.
   if m[1] == 'sending' and known.attempts == tostring(c.attempt) then
-    redis.call('ZREM', inflight_key, c.id)
+    released[#released + 1] = c.id
     local fields = {'provider', c.provider or ''}
-    for _, name in ipairs({'provider_message_id', 'segments', 'encoding', 'parts', 'next_attempt_at'}) do
+    for _, name in ipairs(optional_fields) do
       if c[name] ~= nil and c[name] ~= '' then append(fields, {name, tostring(c[name])}) end
     end
     local extra = nil
@@ -362,13 +389,15 @@ for _, c in ipairs(outcomes) do
     else
       if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
       set_status(c.id, c.status, c.error, fields, extra, known)
-      if c.status == 'sent' then index_sent(c.id, c.provider or '', c.provider_message_id, index_ttl) end
+      if c.status == 'sent' then
+        index_sent(c.id, c.provider or '', c.provider_message_id, index_ttl, look_for_parked)
+      end
     end
-    applied = applied + 1
   end
 end
+call_chunked('ZREM', inflight_key, released)
 flush_stats()
-return applied
+return #released
 )LUA";
 
 constexpr const char* kReceipts = R"LUA(
