@@ -13,22 +13,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <locale>
 #include <memory>
 
 #include <curl/curl.h>
+#include <boost/algorithm/string/case_conv.hpp>
 
 #include "daemon/curl_multi.hpp"
 
 namespace rappel {
 
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -76,8 +71,10 @@ size_t on_header(char* data, size_t size, size_t count, void* p) {
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos)
-    t->response.headers.emplace_back(lowercase(trim(line.substr(0, colon))),
-                                     std::string(trim(line.substr(colon + 1))));
+    t->response.headers.emplace_back(
+        boost::algorithm::to_lower_copy(std::string(trim(line.substr(0, colon))),
+                                        std::locale::classic()),
+        std::string(trim(line.substr(colon + 1))));
   return n;
 }
 

@@ -12,11 +12,13 @@
 #include "daemon/form_encoding.hpp"
 
 #include <array>
+#include <locale>
 #include <optional>
 #include <set>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,17 +30,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-}  // namespace
-
 std::string HttpServerRequest::query_param(const std::string& name) const {
   auto fields = decode_form(query);
   auto it = fields.find(name);
@@ -46,7 +37,8 @@ std::string HttpServerRequest::query_param(const std::string& name) const {
 }
 
 std::string HttpServerRequest::header(const std::string& name) const {
-  auto it = headers.find(lowercase(name));
+  auto it =
+      headers.find(boost::algorithm::to_lower_copy(std::string(name), std::locale::classic()));
   return it == headers.end() ? std::string() : it->second;
 }
 
@@ -132,8 +124,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (question != std::string_view::npos)
       request.query = std::string(target.substr(question + 1));
     for (const auto& field : message)
-      request.headers[lowercase({field.name_string().data(), field.name_string().size()})] =
-          std::string(field.value());
+      request.headers[boost::algorithm::to_lower_copy(
+          std::string(field.name_string()), std::locale::classic())] = std::string(field.value());
     request.body = std::move(message.body());
     auto answered = std::make_shared<bool>(false);
     server_->dispatch(request, [self = shared_from_this(), answered](HttpServerResponse r) {

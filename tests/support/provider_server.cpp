@@ -10,10 +10,12 @@
 #include "support/provider_server.hpp"
 
 #include <atomic>
+#include <locale>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -29,13 +31,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // What the sessions (server thread) and the test thread share.
 struct Shared {
@@ -55,7 +50,8 @@ RecordedRequest record(const http::request<http::string_body>& req) {
   for (const auto& field : req) {
     auto name = field.name_string();
     auto value = field.value();
-    r.headers[lowercase({name.data(), name.size()})] = std::string(value.data(), value.size());
+    r.headers[boost::algorithm::to_lower_copy(std::string(name), std::locale::classic())] =
+        std::string(value.data(), value.size());
   }
   r.body = req.body();
   return r;
