@@ -1,7 +1,10 @@
-// See notify_listener.hpp. A plain non-blocking socket read from the test's own thread: no
-// background thread, so no locking, and `eventually` does the waiting.
+// See notify_listener.hpp. A thread reads the socket all the time, as systemd does: a datagram
+// socket that nobody reads fills after a few messages (net.unix.max_dgram_qlen), and then the
+// daemon's next sd_notify (a watchdog ping every 500 ms) blocks its event loop, which stalled
+// tests that waited on Redis for longer than that without looking at the notifications.
 #include "support/notify_listener.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,11 +26,21 @@ NotifyListener::NotifyListener() : dir_(make_temp_dir("notify")), path_(dir_ + "
   std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw std::runtime_error("cannot bind the notification socket");
+  reader_ = std::thread([this] { read_until_stopped(); });
 }
 
 NotifyListener::~NotifyListener() {
+  stop_ = true;
+  reader_.join();
   if (fd_ >= 0) close(fd_);
   std::filesystem::remove_all(dir_);
+}
+
+void NotifyListener::read_until_stopped() {
+  while (!stop_) {
+    pollfd ready{fd_, POLLIN, 0};
+    if (poll(&ready, 1, 50) > 0) drain();
+  }
 }
 
 void NotifyListener::drain() {
@@ -46,12 +59,13 @@ void NotifyListener::drain() {
       if (eq != std::string::npos) message[line.substr(0, eq)] = line.substr(eq + 1);
       start = end + 1;
     }
+    std::lock_guard<std::mutex> hold(lock_);
     messages_.push_back(std::move(message));
   }
 }
 
-const std::vector<NotifyMessage>& NotifyListener::messages() {
-  drain();
+std::vector<NotifyMessage> NotifyListener::messages() {
+  std::lock_guard<std::mutex> hold(lock_);
   return messages_;
 }
 
@@ -60,7 +74,7 @@ int NotifyListener::wait_for(const std::function<bool(const NotifyMessage&)>& ma
   int found = -1;
   eventually(
       [&] {
-        const auto& all = messages();
+        const auto all = messages();
         for (size_t i = from; i < all.size(); ++i)
           if (match(all[i])) {
             found = int(i);

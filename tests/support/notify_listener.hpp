@@ -4,10 +4,13 @@
 // newline-separated KEY=VALUE assignments, exactly as sd_notify(3) sends them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rappel::test {
@@ -23,8 +26,8 @@ class NotifyListener {
 
   const std::string& path() const { return path_; }  // the value for NOTIFY_SOCKET
 
-  // Every message received so far, oldest first (reads what is waiting on the socket).
-  const std::vector<NotifyMessage>& messages();
+  // Every message received so far, oldest first (a thread reads the socket all the time).
+  std::vector<NotifyMessage> messages();
   // Waits until a message received at index >= `from` satisfies `match`; returns its index or -1.
   int wait_for(const std::function<bool(const NotifyMessage&)>& match, size_t from = 0,
                std::chrono::milliseconds timeout = std::chrono::seconds(20));
@@ -34,11 +37,15 @@ class NotifyListener {
   size_t count_key(const std::string& key);
 
  private:
+  void read_until_stopped();
   void drain();
   int fd_ = -1;
   std::string dir_;
   std::string path_;
-  std::vector<NotifyMessage> messages_;
+  std::mutex lock_;
+  std::vector<NotifyMessage> messages_;  // guarded by lock_
+  std::atomic<bool> stop_{false};
+  std::thread reader_;
 };
 
 }  // namespace rappel::test
