@@ -39,6 +39,7 @@ int email(int messages) {
     payloads.push_back(reminder_payload(key, "email"));
     ids.push_back(key + ":email");
   }
+  RssPeaks peaks(daemon.pid());
   double rappel_before = cpu_seconds(daemon.pid()), python_before = cpu_seconds(python);
   auto start = Clock::now();
   redis.enqueue(payloads);
@@ -57,6 +58,7 @@ int email(int messages) {
       rappel_cpu, 100 * rappel_cpu / took, python_cpu, 100 * python_cpu / took,
       python_cpu > rappel_cpu ? "aiosmtpd (Python, one core)" : "rappel");
   std::printf("rappel peak RSS (VmHWM): %.1f MiB\n", status_kib(daemon.pid(), "VmHWM") / 1024.0);
+  std::printf("rappel %s\n", peaks.summary().c_str());
   std::printf("statuses:");
   for (auto& [status, n] : counts) std::printf(" %s=%lld", status.c_str(), n);
   std::printf("\n");
