@@ -50,8 +50,10 @@ int email(int messages) {
   double python_cpu = cpu_seconds(python) - python_before;
 
   auto counts = redis.count_statuses(ids);
-  std::printf("email: %d messages in %.2f s: %.0f messages/s over %d SMTP connection(s)\n",
-              messages, took, messages / took, smtp.connections());
+  std::printf(
+      "email: %d messages in %.2f s: %.0f messages/s over %d SMTP connection(s), at most %d open "
+      "at once\n",
+      messages, took, messages / took, smtp.connections(), smtp.peak_sessions());
   std::printf(
       "CPU: rappel %.2f s (%.0f%% of the wall time), aiosmtpd %.2f s (%.0f%%): the "
       "limiting side is %s\n",
