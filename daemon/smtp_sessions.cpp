@@ -77,7 +77,12 @@ struct SmtpSessions::State : std::enable_shared_from_this<State> {
 SmtpSessions::SmtpSessions(CurlMulti& curl, SmtpSettings settings)
     : state_(std::make_shared<State>(curl, std::move(settings))) {}
 
-SmtpSessions::~SmtpSessions() = default;
+// Sends still waiting are dropped unanswered, so that a transfer finishing later starts nothing.
+// Only a daemon being torn down gets here with some: a waiting send's callback keeps the
+// configuration, hence this provider, alive until it is answered.
+SmtpSessions::~SmtpSessions() {
+  state_->waiting.clear();
+}
 
 void SmtpSessions::send(SmtpMessage message, SmtpCallback done) {
   // FIFO: a new send never overtakes one already waiting.
