@@ -10,8 +10,8 @@ namespace rappel::bench {
 
 struct DrainOptions {
   int messages = 100000;
-  long pending = 0;  // other reminders scheduled next week, enqueued before the drain
-  int max_in_flight = 512;
+  long pending = 0;         // other reminders scheduled next week, enqueued before the drain
+  int max_in_flight = 256;  // the daemon's defaults
   int claim_batch = 256;
   int nginx_workers = 1;
   bool ceilings = true;     // wrk and redis-benchmark after the drain

@@ -163,6 +163,7 @@ int drain(const DrainOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   redis.string({"CONFIG", "RESETSTAT"});
+  RssPeaks peaks(daemon.pid());
   CpuSnapshot before = cpu_now(daemon.pid(), redis_pid, nginx.pid());
   auto start = Clock::now();
   redis.enqueue(payloads);
@@ -194,6 +195,7 @@ int drain(const DrainOptions& o) {
   std::printf("rappel peak RSS (VmHWM): %.1f MiB; now (VmRSS) %.1f MiB\n",
               status_kib(daemon.pid(), "VmHWM") / 1024.0,
               status_kib(daemon.pid(), "VmRSS") / 1024.0);
+  std::printf("rappel %s\n", peaks.summary().c_str());
   std::printf("statuses:");
   for (auto& [status, n] : counts) std::printf(" %s=%lld", status.c_str(), n);
   std::printf("\n");

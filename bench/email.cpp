@@ -39,6 +39,7 @@ int email(int messages) {
     payloads.push_back(reminder_payload(key, "email"));
     ids.push_back(key + ":email");
   }
+  RssPeaks peaks(daemon.pid());
   double rappel_before = cpu_seconds(daemon.pid()), python_before = cpu_seconds(python);
   auto start = Clock::now();
   redis.enqueue(payloads);
@@ -49,14 +50,17 @@ int email(int messages) {
   double python_cpu = cpu_seconds(python) - python_before;
 
   auto counts = redis.count_statuses(ids);
-  std::printf("email: %d messages in %.2f s: %.0f messages/s over %d SMTP connection(s)\n",
-              messages, took, messages / took, smtp.connections());
+  std::printf(
+      "email: %d messages in %.2f s: %.0f messages/s over %d SMTP connection(s), at most %d open "
+      "at once\n",
+      messages, took, messages / took, smtp.connections(), smtp.peak_sessions());
   std::printf(
       "CPU: rappel %.2f s (%.0f%% of the wall time), aiosmtpd %.2f s (%.0f%%): the "
       "limiting side is %s\n",
       rappel_cpu, 100 * rappel_cpu / took, python_cpu, 100 * python_cpu / took,
       python_cpu > rappel_cpu ? "aiosmtpd (Python, one core)" : "rappel");
   std::printf("rappel peak RSS (VmHWM): %.1f MiB\n", status_kib(daemon.pid(), "VmHWM") / 1024.0);
+  std::printf("rappel %s\n", peaks.summary().c_str());
   std::printf("statuses:");
   for (auto& [status, n] : counts) std::printf(" %s=%lld", status.c_str(), n);
   std::printf("\n");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -96,6 +97,32 @@ long status_kib(int pid, const std::string& field) {
   return -1;
 }
 
+RssPeaks::RssPeaks(int pid) : pid_(pid), sampler_([this] { sample_until_stopped(); }) {}
+
+RssPeaks::~RssPeaks() {
+  stop_ = true;
+  sampler_.join();
+}
+
+void RssPeaks::sample_until_stopped() {
+  while (!stop_) {
+    long anon = status_kib(pid_, "RssAnon"), file = status_kib(pid_, "RssFile");
+    long threads = status_kib(pid_, "Threads");
+    if (anon > anon_) anon_ = anon;
+    if (file > file_) file_ = file;
+    if (threads > threads_) threads_ = threads;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string RssPeaks::summary() const {
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "peaks sampled every 5 ms: RssAnon %.1f MiB, RssFile %.1f MiB, %ld thread(s)",
+                anon_ / 1024.0, file_ / 1024.0, long(threads_));
+  return line;
+}
+
 std::vector<int> children_of(int pid) {
   std::vector<int> out;
   std::string base = "/proc/" + std::to_string(pid) + "/task";
@@ -163,7 +190,15 @@ Daemon::Daemon(const DaemonSettings& settings, const std::string& instance)
   config_ = write_daemon_config(dir_, settings);
   log_ = dir_ + "/rappel.log";
   test::ChildOptions options;
-  options.argv = {RAPPEL_BINARY, "run", "--config", config_, "--instance", instance};
+  // RAPPEL_BENCH_WRAPPER="valgrind --tool=massif": the daemon runs under that tool (which keeps
+  // the pid when it execs, as valgrind does; the figures read from /proc are then the tool's).
+  const char* wrapper_env = std::getenv("RAPPEL_BENCH_WRAPPER");
+  std::istringstream wrapper(wrapper_env ? wrapper_env : "");
+  for (std::string word; wrapper >> word;) options.argv.push_back(word);
+  bool wrapped = !options.argv.empty();
+  for (std::string arg : {std::string(RAPPEL_BINARY), std::string("run"), std::string("--config"),
+                          config_, std::string("--instance"), instance})
+    options.argv.push_back(arg);
   options.stdout_mode = test::Output::file;
   options.stdout_file = log_;
   options.stderr_mode = test::Output::file;
@@ -172,7 +207,7 @@ Daemon::Daemon(const DaemonSettings& settings, const std::string& instance)
   options.env.emplace_back("RAPPEL_LOG_LEVEL", settings.log_level);
   process_ = std::make_unique<test::ChildProcess>(options);
   if (!test::eventually([&] { return log().find(" ready (instance") != std::string::npos; },
-                        std::chrono::seconds(20)))
+                        std::chrono::seconds(wrapped ? 300 : 20)))
     throw std::runtime_error("rappel did not start:\n" + log());
 }
 

@@ -4,9 +4,11 @@
 // peak RSS.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/process.hpp"
@@ -23,6 +25,28 @@ std::string iso_utc_ms(long long epoch_ms);
 double cpu_seconds(int pid, bool with_children = false);
 long status_kib(int pid, const std::string& field);  // "VmHWM", "VmRSS" of /proc/<pid>/status
 std::vector<int> children_of(int pid);
+
+// What VmHWM does not say: how the peak splits between anonymous memory (the heap, what rappel
+// allocates) and file-backed pages (the code and data of the binary and its shared libraries,
+// shared with other processes but counted in each one's RSS), and the most threads seen (glibc
+// gives each thread that allocates its own malloc arena). The kernel keeps only the total's peak,
+// so a thread samples /proc/<pid>/status while the object lives.
+class RssPeaks {
+ public:
+  explicit RssPeaks(int pid);
+  ~RssPeaks();
+  RssPeaks(const RssPeaks&) = delete;
+  RssPeaks& operator=(const RssPeaks&) = delete;
+  std::string summary() const;  // call after the measured work, while the process still runs
+
+ private:
+  void sample_until_stopped();
+
+  int pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> anon_{0}, file_{0}, threads_{0};
+  std::thread sampler_;
+};
 int child_named(const std::string& needle);  // a child of this process whose cmdline has it
 
 class Nginx {

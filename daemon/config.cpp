@@ -121,7 +121,8 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
   gethostname(host, sizeof host - 1);
   config.instance = root.string_or("instance", std::string(host) + ":" + std::to_string(getpid()));
   if (auto d = root.optional_map("dispatch")) {
-    config.dispatch.max_in_flight = d->integer_or("max_in_flight", 512, 1, 100000);
+    config.dispatch.max_in_flight =
+        d->integer_or("max_in_flight", config.dispatch.max_in_flight, 1, 100000);
     config.dispatch.claim_batch = d->integer_or("claim_batch", 256, 1, 10000);
     config.dispatch.lease = d->duration_or("lease", config.dispatch.lease);
     config.dispatch.max_idle = d->duration_or("max_idle", config.dispatch.max_idle);

@@ -33,6 +33,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+constexpr long kReceiveBufferBytes = 4096;  // a provider's answer is a few hundred bytes
+
 // One request in flight: owns the easy handle and everything libcurl points into.
 struct Transfer {
   HttpRequest request;
@@ -107,6 +109,9 @@ void configure(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(r.total_timeout.count()));
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(r.max_response_bytes));
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  // libcurl mallocs this receive buffer per transfer (16 KiB by default): with hundreds in
+  // flight that was the daemon's largest allocation, for answers of a few hundred bytes.
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

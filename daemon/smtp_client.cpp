@@ -111,6 +111,10 @@ void configure(Transfer& t, const SmtpSettings& s) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(s.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(s.timeout.count()));
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  // libcurl's per-transfer buffers: 16 KiB to receive, 64 KiB to upload and twice that to escape
+  // leading dots by default. Replies are one line; 16 KiB is libcurl's smallest upload buffer.
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
   std::string from = "<" + t.message.mail_from + ">";
   curl_easy_setopt(e, CURLOPT_MAIL_FROM, from.c_str());  // libcurl copies string options
   for (const auto& r : t.message.recipients)
@@ -178,6 +182,7 @@ SmtpSettings read_smtp_settings(ConfigMap& settings) {
   }
   s.connect_timeout = settings.duration_or("connect_timeout", s.connect_timeout);
   s.timeout = settings.duration_or("timeout", s.timeout);
+  s.max_connections = int(settings.integer_or("max_connections", s.max_connections, 1, 100));
   return s;
 }
 

@@ -33,10 +33,13 @@ struct SmtpSettings {
   SmtpTls tls = SmtpTls::required;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds timeout{60000};
+  // Parallel sessions with the relay (daemon/smtp_sessions.hpp); more sends wait their turn.
+  int max_connections = 8;
 };
 
-// Reads url, username, password (a secret), ca_file, tls, connect_timeout and timeout from an
-// account's settings, and rejects `tls: none` for anything but localhost. Shared by the adapters.
+// Reads url, username, password (a secret), ca_file, tls, connect_timeout, timeout and
+// max_connections from an account's settings, and rejects `tls: none` for anything but localhost.
+// Shared by the adapters.
 SmtpSettings read_smtp_settings(ConfigMap& settings);
 
 struct SmtpMessage {

@@ -13,6 +13,7 @@
 #include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
 #include "daemon/smtp_client.hpp"
+#include "daemon/smtp_sessions.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -23,29 +24,32 @@ class SfrMail2SmsProvider final : public Provider {
   SfrMail2SmsProvider(ProviderContext& ctx, std::string account, SmtpSettings smtp,
                       std::string from, std::string gateway)
       : io_(ctx.io),
-        curl_(ctx.curl),
         account_(std::move(account)),
-        smtp_(std::move(smtp)),
         from_(std::move(from)),
-        gateway_(std::move(gateway)) {}
+        gateway_(std::move(gateway)) {
+    if (ctx.curl) sessions_ = std::make_unique<SmtpSessions>(*ctx.curl, std::move(smtp));
+  }
 
   Channel channel() const override { return Channel::sms; }
+  void cancel_all() override {
+    if (sessions_) sessions_->cancel_all();
+  }
 
   void send(const Outbound& message, SendCallback done) override {
-    if (!curl_) {
+    if (!sessions_) {
       boost::asio::post(io_, [done = std::move(done)] {
         done(SendResult::failure(Outcome::unavailable, "provider built for check-config only"));
       });
       return;
     }
     SmtpMessage mail{envelope_address(from_), {gateway_}, gateway_email(message)};
-    smtp_send(*curl_, smtp_, std::move(mail),
-              [account = account_, id = message.id, done = std::move(done)](SmtpResult r) {
-                SendResult result = to_send_result(r);
-                if (result.outcome != Outcome::accepted)
-                  spdlog::warn("sfr_mail2sms {}: {} not sent: {}", account, id, result.error);
-                done(std::move(result));
-              });
+    sessions_->send(std::move(mail),
+                    [account = account_, id = message.id, done = std::move(done)](SmtpResult r) {
+                      SendResult result = to_send_result(r);
+                      if (result.outcome != Outcome::accepted)
+                        spdlog::warn("sfr_mail2sms {}: {} not sent: {}", account, id, result.error);
+                      done(std::move(result));
+                    });
   }
 
  private:
@@ -62,11 +66,10 @@ class SfrMail2SmsProvider final : public Provider {
   }
 
   boost::asio::io_context& io_;
-  CurlMulti* curl_;
   std::string account_;
-  SmtpSettings smtp_;
   std::string from_;
   std::string gateway_;
+  std::unique_ptr<SmtpSessions> sessions_;  // null in check-config
 };
 
 }  // namespace

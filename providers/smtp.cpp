@@ -4,7 +4,7 @@
 // with our message id in X-Mailin-custom: Brevo's email events carry that header back, which is how
 // delivery events find their message. The provider message id is the RFC Message-ID. Sending goes
 // through daemon/smtp_client.hpp on the shared CurlMulti, which keeps the authenticated session
-// open between messages.
+// open between messages, at most `max_connections` sessions at once (daemon/smtp_sessions.hpp).
 //
 // Delivery reports are Brevo's email event webhooks (an smtp account relaying through Brevo):
 // delivered -> delivered; hard_bounce, blocked, invalid_email, error -> undelivered with the
@@ -18,6 +18,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/mime.hpp"
 #include "daemon/smtp_client.hpp"
+#include "daemon/smtp_sessions.hpp"
 #include "providers/http_common.hpp"
 #include "providers/receipts.hpp"
 #include "providers/registry.hpp"
@@ -29,11 +30,11 @@ class SmtpProvider final : public Provider {
  public:
   SmtpProvider(ProviderContext& ctx, std::string account, SmtpSettings smtp, std::string from)
       : io_(ctx.io),
-        curl_(ctx.curl),
         account_(std::move(account)),
-        smtp_(std::move(smtp)),
         from_(std::move(from)),
-        envelope_from_(envelope_address(from_)) {}
+        envelope_from_(envelope_address(from_)) {
+    if (ctx.curl) sessions_ = std::make_unique<SmtpSessions>(*ctx.curl, std::move(smtp));
+  }
 
   Channel channel() const override { return Channel::email; }
   bool supports_receipts() const override { return true; }
@@ -41,24 +42,27 @@ class SmtpProvider final : public Provider {
     return parse_brevo_email_events(request.body);
   }
 
+  void cancel_all() override {
+    if (sessions_) sessions_->cancel_all();
+  }
+
   void send(const Outbound& message, SendCallback done) override {
-    if (!curl_) return fail_later(std::move(done), "provider built for check-config only");
+    if (!sessions_) return fail_later(std::move(done), "provider built for check-config only");
     MimeOptions options;
     options.from = from_;
     options.date = std::chrono::system_clock::now();
     options.extra_headers.emplace_back("X-Mailin-custom", message.id);
     SmtpMessage mail{envelope_from_, {message.email().to}, build_email(message, options)};
     std::string provider_id = message_id_for(message.id, from_);
-    smtp_send(
-        *curl_, smtp_, std::move(mail),
-        [account = account_, id = message.id, provider_id, done = std::move(done)](SmtpResult r) {
-          SendResult result = to_send_result(r);
-          if (result.outcome == Outcome::accepted)
-            result.provider_message_id = provider_id;
-          else
-            spdlog::warn("smtp {}: {} not sent: {}", account, id, result.error);
-          done(std::move(result));
-        });
+    sessions_->send(std::move(mail), [account = account_, id = message.id, provider_id,
+                                      done = std::move(done)](SmtpResult r) {
+      SendResult result = to_send_result(r);
+      if (result.outcome == Outcome::accepted)
+        result.provider_message_id = provider_id;
+      else
+        spdlog::warn("smtp {}: {} not sent: {}", account, id, result.error);
+      done(std::move(result));
+    });
   }
 
  private:
@@ -69,11 +73,10 @@ class SmtpProvider final : public Provider {
   }
 
   boost::asio::io_context& io_;
-  CurlMulti* curl_;
   std::string account_;
-  SmtpSettings smtp_;
   std::string from_;
   std::string envelope_from_;
+  std::unique_ptr<SmtpSessions> sessions_;  // null in check-config
 };
 
 std::string read_email_event(const nlohmann::json& event, Receipt& r) {

@@ -7,7 +7,8 @@
 # made with the openssl CLI in --dir; the test trusts it through that cert.pem. AUTH is required
 # when TLS is on (--user/--password). Each accepted message is written to --dir as N.eml (the
 # bytes received, dot-unstuffed) and N.json (envelope and connection number); the number of
-# connections accepted so far is kept in --dir/connections. Recipients starting with "tempfail"
+# connections accepted so far is kept in --dir/connections, and the most connections open at the
+# same time in --dir/peak_sessions (a connection counts from its accept until it is closed). Recipients starting with "tempfail"
 # are answered 451, those starting with "reject" 550 (quoting the address, as real servers do), so
 # tests can script both failure kinds.
 import argparse
@@ -57,6 +58,20 @@ class Recorder:
         return "250 2.0.0 Queued as %d" % self.messages
 
 
+class CountedSMTP(SMTP):
+    """An SMTP session that tells when its connection closes (once, whatever STARTTLS did)."""
+
+    def __init__(self, *args, on_close, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_close = on_close
+
+    def connection_lost(self, error):
+        on_close, self._on_close = self._on_close, None
+        if on_close:
+            on_close()
+        super().connection_lost(error)
+
+
 def authenticator(user, password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
@@ -77,19 +92,33 @@ def main():
     context = None if args.no_tls else make_certificate(args.dir)
     recorder = Recorder(args.dir)
     connections = 0
+    open_sessions = 0
+    peak_sessions = 0
+
+    def write(name, value):
+        with open(os.path.join(args.dir, name), "w") as f:
+            f.write(str(value))
+
+    def closed():
+        nonlocal open_sessions
+        open_sessions -= 1
 
     def factory():
-        nonlocal connections
+        nonlocal connections, open_sessions, peak_sessions
         connections += 1
-        with open(os.path.join(args.dir, "connections"), "w") as f:
-            f.write(str(connections))
-        smtp = SMTP(recorder, hostname="localhost",
-                    tls_context=None if args.implicit_tls else context,
-                    require_starttls=context is not None and not args.implicit_tls,
-                    # With implicit TLS aiosmtpd does not see the TLS under it: no need to ask.
-                    auth_required=context is not None,
-                    auth_require_tls=context is not None and not args.implicit_tls,
-                    authenticator=authenticator(args.user, args.password))
+        open_sessions += 1
+        write("connections", connections)
+        if open_sessions > peak_sessions:
+            peak_sessions = open_sessions
+            write("peak_sessions", peak_sessions)
+        smtp = CountedSMTP(recorder, hostname="localhost", on_close=closed,
+                           tls_context=None if args.implicit_tls else context,
+                           require_starttls=context is not None and not args.implicit_tls,
+                           # With implicit TLS aiosmtpd does not see the TLS under it: no need
+                           # to ask.
+                           auth_required=context is not None,
+                           auth_require_tls=context is not None and not args.implicit_tls,
+                           authenticator=authenticator(args.user, args.password))
         smtp.connection_number = connections
         return smtp
 

@@ -66,6 +66,11 @@ int SmtpTestServer::connections() const {
   return count.empty() ? 0 : std::stoi(count);
 }
 
+int SmtpTestServer::peak_sessions() const {
+  std::string count = read_file(dir_ + "/peak_sessions");
+  return count.empty() ? 0 : std::stoi(count);
+}
+
 int SmtpTestServer::message_count() const {
   int n = 0;
   while (std::filesystem::exists(dir_ + "/" + std::to_string(n + 1) + ".json")) ++n;

@@ -25,7 +25,8 @@ class SmtpTestServer {
   // "smtp://localhost:<port>" (or smtps://): "localhost" is the name in the certificate.
   std::string url() const;
   std::string ca_file() const { return dir_ + "/cert.pem"; }
-  int connections() const;
+  int connections() const;    // accepted so far
+  int peak_sessions() const;  // the most connections open at the same time so far
   int message_count() const;
   std::string message(int n) const;      // bytes of the n-th message received (1-based)
   nlohmann::json envelope(int n) const;  // {"mail_from", "rcpt_tos", "connection"}
