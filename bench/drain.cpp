@@ -115,7 +115,7 @@ void print_ceilings(const Nginx& nginx, unsigned short redis_port) {
                   " SCRIPT LOAD \"$(cat " RAPPEL_SOURCE_DIR "/bench/message_equivalent.lua)\"");
   sha = sha.substr(0, sha.find_first_of("\r\n"));
   std::printf(
-      "ceiling, Redis: the 26 commands of one message in one EVALSHA "
+      "ceiling, Redis: the 14 commands of one message in one EVALSHA "
       "(bench/message_equivalent.lua, -n 200000 -P 16):\n%s",
       rates(run_capture("redis-benchmark -p " + port + " -q -n 200000 -P 16 -r 1000000 EVALSHA " +
                         sha + " 1 bench:msg:__rand_int__"))
