@@ -11,7 +11,8 @@
 //
 // Beyond "no crash", it checks what the endpoint and Redis rely on: a body is either refused with a
 // reason or gives reports; every report names a message; an undelivered report says why; the
-// provider's words kept in Redis have no control characters and a bounded length.
+// provider's words kept in Redis have no control characters, a bounded length, no address or phone
+// number in clear.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -39,11 +40,25 @@ rappel::netsize::ReceiptFormat netsize_format(bool form) {
 }
 
 // Text that reaches Redis and the logs: one line, bounded (provider_text cuts at 200 bytes; masked
-// e-mail addresses may grow a little, a prefix names the provider).
+// e-mail addresses may grow a little, a prefix names the provider), and without personal data:
+// every address masked ("c***@example.fr"), no run of 6 digits or more (a phone number), counted
+// the way provider_text counts them (digits, with spaces, dots and dashes between them).
 bool safe_text(const std::string& text) {
   if (text.size() > 1024) return false;
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) return false;
+  for (size_t at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1))
+    if (at < 3 || text.compare(at - 3, 3, "***") != 0) return false;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!digit(text[i])) continue;
+    size_t j = i, digits = 0;
+    while (j < text.size() &&
+           (digit(text[j]) || text[j] == ' ' || text[j] == '.' || text[j] == '-'))
+      digits += digit(text[j++]);
+    if (digits >= 6) return false;
+    i = j;
+  }
   return true;
 }
 
