@@ -32,12 +32,8 @@ build_rappel() {
   local dir=$1 target=$2
   shift 2
   local launcher=()
-  # ccache when the machine has it (developers' machines); CI builds without it, and so does
-  # CCACHE_DISABLE=1 (to time a clean CI build here). Without ccache, CMake precompiles the heavy
-  # headers instead (RAPPEL_PCH).
-  if command -v ccache >/dev/null && [ -z "${CCACHE_DISABLE:-}" ]; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  fi
+  # ccache when the machine has it (developers' machines); CI builds without it.
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
   ninja -C "$dir" -j "$(nproc)" "$target"
 }
