@@ -8,6 +8,7 @@
 
 #include <date/date.h>
 
+#include "daemon/french_dates.hpp"
 #include "daemon/mime.hpp"
 
 namespace rappel {
@@ -17,6 +18,7 @@ using Seconds = date::sys_seconds;
 
 // "2026-12-03T10:30:00+01:00", "...Z", with or without fractional seconds.
 std::optional<Seconds> parse_instant(const std::string& text) {
+  if (!is_instant_shape(text)) return std::nullopt;  // date::parse is not safe on any text
   for (const char* format : {"%FT%T%Ez", "%FT%T%z", "%FT%TZ", "%FT%R%Ez"}) {
     std::istringstream in(text);
     date::sys_time<std::chrono::milliseconds> tp;

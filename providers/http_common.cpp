@@ -129,9 +129,13 @@ std::string provider_text(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && out.size() < 200) {
     // A run of digits, possibly written with + . - space separators, long enough to be a number.
+    // Control characters separate too: they come out as spaces ("06\t12\t34..." must not become
+    // "06 12 34..." in clear; found by fuzz/receipts_fuzz).
+    auto separator = [](char c) {
+      return c == ' ' || c == '.' || c == '-' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    };
     size_t j = i, digits = 0;
-    while (j < text.size() && (is_ascii_digit(text[j]) ||
-                               (j > i && (text[j] == ' ' || text[j] == '.' || text[j] == '-')) ||
+    while (j < text.size() && (is_ascii_digit(text[j]) || (j > i && separator(text[j])) ||
                                (j == i && text[j] == '+'))) {
       digits += is_ascii_digit(text[j]);
       ++j;

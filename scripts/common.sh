@@ -32,8 +32,11 @@ build_rappel() {
   local dir=$1 target=$2
   shift 2
   local launcher=()
-  # ccache when the machine has it (developers' machines); CI builds without it.
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # ccache when the machine has it (developers' machines); CI builds without it, and so does
+  # CCACHE_DISABLE=1 (to time a clean CI build on a developer's machine).
+  if command -v ccache >/dev/null && [ -z "${CCACHE_DISABLE:-}" ]; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
   cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
   ninja -C "$dir" -j "$(nproc)" "$target"
 }

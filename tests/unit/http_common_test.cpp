@@ -66,6 +66,14 @@ TEST_CASE("provider texts never carry the phone number", "[provider][http_common
   CHECK(provider_text("destination 33612345678.") == "destination <number>.");
   CHECK(provider_text("Too low balance (code 18)") == "Too low balance (code 18)");
   CHECK(provider_text("ligne 1\nligne 2\r") == "ligne 1 ligne 2");
+  // Control characters become spaces: they cannot hide a number's separators.
+  CHECK(provider_text("absent 06\t12\t34\t56\t78") == "absent <number>");
+  CHECK(provider_text(std::string("n\xc2\xb0 06\0"
+                                  "12\0"
+                                  "34\0"
+                                  "56\0"
+                                  "78",
+                                  18)) == "n\xc2\xb0 <number>");
 
   std::string long_text(199, 'a');
   long_text += "éé";  // the cut falls inside the first é

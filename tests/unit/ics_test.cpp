@@ -115,4 +115,9 @@ TEST_CASE("no calendar object without a valid start", "[mime][ics]") {
   CHECK(appointment_ics({{"starts_at", "jeudi 3 décembre"}}, "1", "PUBLISH").empty());
   CHECK(appointment_ics({{"starts_at", 12}}, "1", "PUBLISH").empty());
   CHECK(appointment_ics(json::array(), "1", "PUBLISH").empty());
+  // A malformed offset: undefined behaviour inside date::parse before the shape was checked
+  // (found by fuzz/render_fuzz).
+  CHECK(appointment_ics({{"starts_at", "2026-12-31T23:30:00-!0:00"}}, "1", "PUBLISH").empty());
+  // Without seconds is still read.
+  CHECK_FALSE(appointment_ics({{"starts_at", "2026-12-03T10:30+01:00"}}, "1", "PUBLISH").empty());
 }

@@ -199,8 +199,13 @@ TEST_CASE("netsize: out of credit through the real server", "[provider][netsize]
 
 TEST_CASE("netsize: a slow provider, a dropped connection, and cancellation",
           "[provider][netsize]") {
-  ScriptedResponse answer;
-  ProviderServer server([&answer](const RecordedRequest&) { return answer; });
+  // Each answer is handed over with set_handler (under the server's mutex): the server reads it
+  // on its own thread, and a request the client gave up on never orders that read before the
+  // test's next change (ThreadSanitizer found the race when the answer was a captured variable).
+  ProviderServer server([](const RecordedRequest&) { return ScriptedResponse{}; });
+  auto answer_with = [&server](ScriptedResponse answer) {
+    server.set_handler([answer](const RecordedRequest&) { return answer; });
+  };
   boost::asio::io_context io;
   CurlMulti curl(io);
   ProviderContext ctx{io, &curl};
@@ -209,20 +214,18 @@ TEST_CASE("netsize: a slow provider, a dropped connection, and cancellation",
                       "\nconnect_timeout: 200ms\ntimeout: 300ms");
   auto provider = make_netsize_provider(account.settings, ctx);
 
-  answer.delay = 10min;  // the server sleeps on a timer; the client gives up first
+  answer_with({.delay = 10min});  // the server sleeps on a timer; the client gives up first
   SendResult slow = send_and_wait(*provider, io, french_sms());
   CHECK(slow.outcome == Outcome::transient);
   CHECK(slow.outcome_unknown);  // Netsize had the whole request: it may have sent the SMS
   CHECK(slow.error.find("timed out") != std::string::npos);
 
-  answer.delay = 0ms;
-  answer.drop_connection = true;
+  answer_with({.drop_connection = true});
   SendResult dropped = send_and_wait(*provider, io, french_sms());
   CHECK(dropped.outcome == Outcome::transient);
   CHECK(dropped.outcome_unknown);
 
-  answer.drop_connection = false;
-  answer.delay = 10min;
+  answer_with({.delay = 10min});
   std::optional<SendResult> cancelled;
   provider->send(french_sms(), [&](SendResult r) { cancelled = std::move(r); });
   provider->cancel_all();
