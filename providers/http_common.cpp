@@ -130,15 +130,29 @@ std::string provider_text(std::string_view text) {
   while (i < text.size() && out.size() < 200) {
     // A run of digits, possibly written with + . - space separators, long enough to be a number.
     // Control characters separate too: they come out as spaces ("06\t12\t34..." must not become
-    // "06 12 34..." in clear; found by fuzz/receipts_fuzz).
-    auto separator = [](char c) {
-      return c == ' ' || c == '.' || c == '-' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    // "06 12 34..." in clear; found by fuzz/receipts_fuzz), and so do the no-break spaces of French
+    // typography (U+00A0, U+202F) and the thin space (U+2009).
+    auto separator_length = [&](size_t k) -> size_t {
+      auto c = static_cast<unsigned char>(text[k]);
+      if (c == ' ' || c == '.' || c == '-' || c < 0x20 || c == 0x7f) return 1;
+      std::string_view rest = text.substr(k);
+      if (rest.starts_with("\xC2\xA0")) return 2;
+      if (rest.starts_with("\xE2\x80\xAF") || rest.starts_with("\xE2\x80\x89")) return 3;
+      return 0;
     };
     size_t j = i, digits = 0;
-    while (j < text.size() && (is_ascii_digit(text[j]) || (j > i && separator(text[j])) ||
-                               (j == i && text[j] == '+'))) {
-      digits += is_ascii_digit(text[j]);
-      ++j;
+    for (;;) {
+      if (j >= text.size()) break;
+      if (is_ascii_digit(text[j])) {
+        ++digits;
+        ++j;
+      } else if (j == i && text[j] == '+') {
+        ++j;
+      } else if (size_t n = j > i ? separator_length(j) : 0) {
+        j += n;
+      } else {
+        break;
+      }
     }
     if (digits >= 6) {
       while (j > i && !is_ascii_digit(text[j - 1])) --j;  // keep a trailing separator

@@ -74,6 +74,18 @@ TEST_CASE("provider texts never carry the phone number", "[provider][http_common
                                   "56\0"
                                   "78",
                                   18)) == "n\xc2\xb0 <number>");
+  // French typography's no-break spaces (U+00A0, U+202F) and the thin space separate digits too.
+  CHECK(provider_text("num\xc3\xa9ro 06\xc2\xa0"
+                      "12\xc2\xa0"
+                      "34\xc2\xa0"
+                      "56\xc2\xa0"
+                      "78 refus\xc3\xa9") == "num\xc3\xa9ro <number> refus\xc3\xa9");
+  CHECK(provider_text("au +33\xe2\x80\xaf"
+                      "6\xe2\x80\xaf"
+                      "12\xe2\x80\x89"
+                      "34\xe2\x80\x89"
+                      "56 78") == "au <number>");
+  CHECK(provider_text("le 12\xc2\xa0mars") == "le 12\xc2\xa0mars");
 
   std::string long_text(199, 'a');
   long_text += "éé";  // the cut falls inside the first é
