@@ -20,7 +20,9 @@ namespace rappel {
 
 namespace {
 
-using Instant = date::sys_time<std::chrono::nanoseconds>;
+// Microseconds: fine enough for any timestamp Rails sends, and a 4-digit year cannot overflow them
+// (in nanoseconds year 2262 does: undefined behaviour found by fuzz/render_fuzz).
+using Instant = date::sys_time<std::chrono::microseconds>;
 
 constexpr std::array<const char*, 7> kWeekdays = {"dimanche", "lundi",    "mardi", "mercredi",
                                                   "jeudi",    "vendredi", "samedi"};

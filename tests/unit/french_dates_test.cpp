@@ -108,3 +108,11 @@ TEST_CASE("time zones are checked against the system's tz database", "[french_da
   CHECK_FALSE(is_valid_timezone(""));
   CHECK_FALSE(is_valid_timezone("Paris"));
 }
+
+TEST_CASE("far years and microseconds are read without overflow", "[french_dates]") {
+  // In nanoseconds, an instant after 2262 overflowed inside the date library (found by
+  // fuzz/render_fuzz with a starts_at in 4052).
+  CHECK(field("4052-12-31T23:30:00-10:00", "Europe/Paris", "date") == "01/01/4053");
+  CHECK(field("4052-12-31T23:30:00-10:00", "Europe/Paris", "time") == "10h30");
+  CHECK(field("2026-12-03T10:30:00.123456+01:00", "Europe/Paris", "time") == "10h30");
+}
