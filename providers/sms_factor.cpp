@@ -178,6 +178,9 @@ std::pair<ReceiptState, std::string_view> report_status(long long status) {
 std::string read_report(const nlohmann::json& report, Receipt& r) {
   auto status = json_integer(report, "status");
   if (!status) return "a report without a numeric status";
+  // SMS Factor's codes are small numbers; a long one is not a status (and a run of digits kept in
+  // Redis could be a phone number: found by fuzz/receipts_fuzz).
+  if (*status < 0 || *status > 999) return "a report with an out-of-range status";
   r.provider_message_id = json_text(report, "campaign_id");
   r.message_id = json_text(report, "message_id");
   if (r.provider_message_id.empty() && r.message_id.empty())

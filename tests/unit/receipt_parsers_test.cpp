@@ -52,6 +52,10 @@ TEST_CASE("SMS Factor reports: form-encoded fields and malformed bodies",
   CHECK_FALSE(sms_factor::parse_receipts(R"({"status":3})").error.empty());
   CHECK_FALSE(sms_factor::parse_receipts(R"({"message_id":"x","status":"livré"})").error.empty());
   CHECK_FALSE(sms_factor::parse_receipts("").error.empty());
+  // A status no code can have is refused, not kept: its digits could be a phone number.
+  auto long_status = sms_factor::parse_receipts("status=612345678&campaign_id=77");
+  CHECK_FALSE(long_status.error.empty());
+  CHECK(long_status.receipts.empty());
 }
 
 TEST_CASE("Brevo SMS reports: msg_status by messageId; the webhook's own id is ignored",
