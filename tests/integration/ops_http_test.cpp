@@ -85,7 +85,9 @@ TEST_CASE("/metrics and /stats after a known scenario", "[integration][ops]") {
   CHECK(metrics.body.find("rdv-") == std::string::npos);
   CHECK(metrics.body.find("+336") == std::string::npos);
 
-  std::string today = rappel::local_day("Europe/Paris", rappel::now_ms());
+  // Each département counts on its own local day: from 20:00 UTC, Réunion's is already tomorrow
+  // in Paris, so the range ends on Réunion's day.
+  std::string today = rappel::local_day("Indian/Reunion", rappel::now_ms());
   std::string yesterday = rappel::local_day("Europe/Paris", rappel::now_ms() - 86400'000);
   HttpAnswer stats = s.get("/stats?from=" + yesterday + "&to=" + today);
   REQUIRE(stats.status == 200);
