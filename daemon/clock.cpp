@@ -26,25 +26,39 @@ bool digits(std::string_view text, size_t at, size_t count) {
   return true;
 }
 
-// The exact shape YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH|±HH:MM), checked before date::parse:
-// the date library reads the seconds as a floating-point number and, on some malformed inputs
-// ("2026-12-01Tc10:30:00Z", found by fuzz/intake_fuzz), converts a NaN to an integer duration,
-// which is undefined behaviour.
-bool well_formed(std::string_view t) {
-  if (!digits(t, 0, 4) || t[4] != '-' || !digits(t, 5, 2) || t[7] != '-' || !digits(t, 8, 2) ||
-      t[10] != 'T' || !digits(t, 11, 2) || t[13] != ':' || !digits(t, 14, 2) || t[16] != ':' ||
-      !digits(t, 17, 2))
+}  // namespace
+
+// Checked before date::parse: on "Tc10:30:00" it converts a NaN to an integer duration (found by
+// fuzz/intake_fuzz), on a malformed offset ("-!0:00", found by fuzz/render_fuzz) it negates the
+// minimum of its minutes: undefined behaviour either way.
+bool is_instant_shape(std::string_view t) {
+  if (t.size() > 64 || !digits(t, 0, 4) || t[4] != '-' || !digits(t, 5, 2) || t[7] != '-' ||
+      !digits(t, 8, 2) || t[10] != 'T' || !digits(t, 11, 2) || t[13] != ':' || !digits(t, 14, 2))
     return false;
-  size_t at = 19;
-  if (at < t.size() && t[at] == '.') {
-    size_t start = ++at;
-    while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
-    if (at == start) return false;
+  size_t at = 16;
+  if (at < t.size() && t[at] == ':') {  // seconds, optional
+    if (!digits(t, at + 1, 2)) return false;
+    at += 3;
+    if (at < t.size() && t[at] == '.') {
+      size_t start = ++at;
+      while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+      if (at == start) return false;
+    }
   }
   std::string_view zone = t.substr(at);
   if (zone == "Z" || zone == "z") return true;
   if (zone.empty() || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2)) return false;
-  return zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
+  return zone.size() == 3 || (zone.size() == 5 && digits(zone, 3, 2)) ||
+         (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
+}
+
+namespace {
+
+// The contract's send_at/expires_at: that shape with seconds, and no "±HHMM" offset.
+bool well_formed(std::string_view t) {
+  if (!is_instant_shape(t) || t.size() < 19 || t[16] != ':') return false;
+  std::string_view zone = t.substr(t.find_first_of("Zz+-", 19));
+  return zone.size() != 5;
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <date/tz.h>
 
+#include "daemon/clock.hpp"
+
 namespace rappel {
 
 namespace {
@@ -78,41 +80,6 @@ std::string french_day(unsigned day) {
 }
 
 }  // namespace
-
-namespace {
-
-bool digits(std::string_view text, size_t at, size_t count) {
-  if (at + count > text.size()) return false;
-  for (size_t i = at; i < at + count; ++i)
-    if (text[i] < '0' || text[i] > '9') return false;
-  return true;
-}
-
-}  // namespace
-
-// Checked before date::parse: on a malformed offset ("-!0:00", found by fuzz/render_fuzz) the
-// library negates the minimum of its minutes, and on "Tc10:30:00" it converts a NaN (found by
-// fuzz/intake_fuzz): undefined behaviour either way (clock.cpp's parse_iso8601 guards the same).
-bool is_instant_shape(std::string_view t) {
-  if (t.size() > 64 || !digits(t, 0, 4) || t[4] != '-' || !digits(t, 5, 2) || t[7] != '-' ||
-      !digits(t, 8, 2) || t[10] != 'T' || !digits(t, 11, 2) || t[13] != ':' || !digits(t, 14, 2))
-    return false;
-  size_t at = 16;
-  if (at < t.size() && t[at] == ':') {  // seconds, optional
-    if (!digits(t, at + 1, 2)) return false;
-    at += 3;
-    if (at < t.size() && t[at] == '.') {
-      size_t start = ++at;
-      while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
-      if (at == start) return false;
-    }
-  }
-  std::string_view zone = t.substr(at);
-  if (zone == "Z" || zone == "z") return true;
-  if (zone.empty() || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2)) return false;
-  return zone.size() == 3 || (zone.size() == 5 && digits(zone, 3, 2)) ||
-         (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
-}
 
 std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
                                                     std::string_view timezone) {

@@ -24,8 +24,4 @@ std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
 
 bool is_valid_timezone(std::string_view timezone);
 
-// Whether `text` has the shape YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH|±HHMM|±HH:MM), to check
-// before handing it to date::parse (which has undefined behaviour on some malformed offsets).
-bool is_instant_shape(std::string_view text);
-
 }  // namespace rappel

@@ -8,6 +8,7 @@
 
 #include <date/date.h>
 
+#include "daemon/clock.hpp"
 #include "daemon/french_dates.hpp"
 #include "daemon/mime.hpp"
 
