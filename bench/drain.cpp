@@ -3,8 +3,8 @@
 // timed until every one is recorded `sent` (no inbox entry, nothing due, no lease left), then
 // checked message by message. The provider is nginx answering like Brevo SMS, with keep-alive.
 // Printed with the CPU time each process used during the drain, which says who limited it, and
-// followed by the machine's ceilings for the same work: wrk against the same nginx endpoint and
-// redis-benchmark running the Redis commands of one message.
+// followed by the machine's ceilings for the same work: rappel's own HTTP layer alone and wrk
+// against the same nginx endpoint, and redis-benchmark running the Redis commands of one message.
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,7 +96,8 @@ void print_redis_commands(const std::string& info, int messages) {
   std::printf("\n");
 }
 
-void print_ceilings(const Nginx& nginx, unsigned short redis_port) {
+void print_ceilings(const Nginx& nginx, unsigned short redis_port, int max_in_flight) {
+  print_http_floor(nginx, 100000, max_in_flight);
   std::string wrk =
       run_capture("wrk -t 1 -c 64 -d 5s -s " RAPPEL_SOURCE_DIR "/bench/wrk_post.lua " +
                   nginx.url("/v3/transactionalSMS/sms"));
@@ -203,7 +204,7 @@ int drain(const DrainOptions& o) {
     std::printf("FAILED: not every message was sent\n");
     return 1;
   }
-  if (o.ceilings) print_ceilings(nginx, redis_server.port());
+  if (o.ceilings) print_ceilings(nginx, redis_server.port(), o.max_in_flight);
   return 0;
 }
 

@@ -63,6 +63,9 @@ class Nginx {
   std::unique_ptr<test::ChildProcess> process_;
 };
 
+// bench/http_floor.cpp: rappel's HTTP layer alone against `nginx` (a drain ceiling).
+void print_http_floor(const Nginx& nginx, int requests, int in_flight);
+
 struct DaemonSettings {
   std::string redis_url;
   std::string providers;  // YAML lines under `providers:` (indented by 2)
