@@ -3,6 +3,9 @@
 
 #include <sstream>
 
+// date.h's from_stream trips a false -Wmaybe-uninitialized in g++ 12 when inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <date/date.h>
 
 namespace rappel {
@@ -63,18 +66,32 @@ bool well_formed(std::string_view t) {
 
 }  // namespace
 
-std::optional<Millis> parse_iso8601(std::string_view text) {
-  if (text.size() < 20 || text.size() > 40 || !well_formed(text)) return std::nullopt;
+std::optional<Millis> parse_instant(std::string_view text) {
+  if (!is_instant_shape(text)) return std::nullopt;
   std::string s(text);
-  bool zulu = s.back() == 'Z' || s.back() == 'z';
-  if (zulu) s.back() = '+', s += "00:00";
-  date::sys_time<std::chrono::milliseconds> tp;
-  std::istringstream in(s);
-  in >> date::parse("%FT%T%Ez", tp);
-  if (in.fail()) return std::nullopt;
-  in.peek();
-  if (!in.eof()) return std::nullopt;
-  return tp.time_since_epoch().count();
+  if (s.back() == 'Z' || s.back() == 'z') s.back() = '+', s += "00:00";
+  if (s[16] != ':') s.insert(16, ":00");  // no seconds
+  // Milliseconds are rappel's precision, but writers often give more (Python's isoformat()
+  // microseconds, Go's nanoseconds): the digits past the third are dropped, which is the floor.
+  if (size_t dot = s.find('.', 19); dot != std::string::npos) {
+    size_t end = s.find_first_not_of("0123456789", dot + 1);
+    if (end > dot + 4) s.erase(dot + 4, end - dot - 4);
+  }
+  for (const char* format : {"%FT%T%Ez", "%FT%T%z"}) {
+    date::sys_time<std::chrono::milliseconds> tp;
+    std::istringstream in(s);
+    in >> date::parse(format, tp);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof())
+      return tp.time_since_epoch().count();
+  }
+  return std::nullopt;
 }
+
+std::optional<Millis> parse_iso8601(std::string_view text) {
+  if (!well_formed(text)) return std::nullopt;
+  return parse_instant(text);
+}
+
+#pragma GCC diagnostic pop
 
 }  // namespace rappel

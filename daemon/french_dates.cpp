@@ -3,17 +3,14 @@
 // The backend sends instants with an offset; what the person reads must be the wall-clock time
 // where the appointment takes place (Melun, Pointe-à-Pitre, Saint-Denis de La Réunion...), on the
 // right side of a DST change. Howard Hinnant's date/tz does the parsing and the zone arithmetic
-// from the system's tzdata; this file only holds the French words.
+// from the system's tzdata (the instant is read by clock.hpp's parse_instant, as intake reads it);
+// this file only holds the French words.
 #include "daemon/french_dates.hpp"
 
 #include <array>
 #include <chrono>
-#include <sstream>
 #include <string>
 
-// date.h's from_stream trips a false -Wmaybe-uninitialized in g++ 12 when inlined here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <date/tz.h>
 
 #include "daemon/clock.hpp"
@@ -22,38 +19,11 @@ namespace rappel {
 
 namespace {
 
-// Microseconds: fine enough for any timestamp Rails sends, and a 4-digit year cannot overflow them
-// (in nanoseconds year 2262 does: undefined behaviour found by fuzz/render_fuzz).
-using Instant = date::sys_time<std::chrono::microseconds>;
-
 constexpr std::array<const char*, 7> kWeekdays = {"dimanche", "lundi",    "mardi", "mercredi",
                                                   "jeudi",    "vendredi", "samedi"};
 constexpr std::array<const char*, 12> kMonths = {"janvier",   "février", "mars",     "avril",
                                                  "mai",       "juin",    "juillet",  "août",
                                                  "septembre", "octobre", "novembre", "décembre"};
-
-// Parses with one format and accepts it only if it consumed the whole text.
-std::optional<Instant> parse_with(const std::string& text, const char* format) {
-  std::istringstream in(text);
-  Instant instant;
-  in >> date::parse(format, instant);
-  if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-  return instant;
-}
-
-#pragma GCC diagnostic pop
-
-std::optional<Instant> parse_instant(std::string_view iso8601) {
-  std::string text(iso8601);
-  // date::parse's %z does not know "Z" (UTC); spell it as an offset.
-  if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) {
-    text.pop_back();
-    text += "+00:00";
-  }
-  if (!is_instant_shape(text)) return std::nullopt;
-  if (auto instant = parse_with(text, "%FT%T%Ez")) return instant;
-  return parse_with(text, "%FT%T%z");
-}
 
 const date::time_zone* find_zone(std::string_view timezone) {
   if (timezone.empty()) return nullptr;
@@ -87,8 +57,9 @@ std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
   const auto* zone = find_zone(timezone);
   if (!instant || !zone) return std::nullopt;
 
+  const date::sys_time<std::chrono::milliseconds> utc{std::chrono::milliseconds(*instant)};
   const auto local =
-      date::make_zoned(zone, date::floor<std::chrono::minutes>(*instant)).get_local_time();
+      date::make_zoned(zone, date::floor<std::chrono::minutes>(utc)).get_local_time();
   const auto local_day = date::floor<date::days>(local);
   const date::year_month_day ymd{local_day};
   const date::hh_mm_ss clock{date::floor<std::chrono::minutes>(local - local_day)};

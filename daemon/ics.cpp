@@ -17,17 +17,12 @@ namespace {
 
 using Seconds = date::sys_seconds;
 
-// "2026-12-03T10:30:00+01:00", "...Z", with or without fractional seconds.
-std::optional<Seconds> parse_instant(const std::string& text) {
-  if (!is_instant_shape(text)) return std::nullopt;  // date::parse is not safe on any text
-  for (const char* format : {"%FT%T%Ez", "%FT%T%z", "%FT%TZ", "%FT%R%Ez"}) {
-    std::istringstream in(text);
-    date::sys_time<std::chrono::milliseconds> tp;
-    in >> date::parse(format, tp);
-    if (!in.fail() && in.peek() == std::char_traits<char>::eof())
-      return std::chrono::floor<std::chrono::seconds>(tp);
-  }
-  return std::nullopt;
+// starts_at / ends_at, read as intake and the French date words read them (clock.hpp).
+std::optional<Seconds> instant_of(const std::string& text) {
+  auto ms = parse_instant(text);
+  if (!ms) return std::nullopt;
+  return std::chrono::floor<std::chrono::seconds>(
+      date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(*ms)));
 }
 
 std::string utc_stamp(Seconds tp) {
@@ -90,7 +85,7 @@ std::string place_of(const nlohmann::json& data) {
 }
 
 Seconds end_of(const nlohmann::json& data, Seconds start) {
-  if (auto end = parse_instant(string_field(data, "ends_at")); end && *end > start) return *end;
+  if (auto end = instant_of(string_field(data, "ends_at")); end && *end > start) return *end;
   int minutes = 30;
   auto it = data.find("duration_minutes");
   if (it != data.end() && it->is_number_integer()) minutes = it->get<int>();
@@ -103,7 +98,7 @@ Seconds end_of(const nlohmann::json& data, Seconds start) {
 std::string appointment_ics(const nlohmann::json& data, std::string_view uid,
                             std::string_view method) {
   if (!data.is_object()) return {};
-  auto start = parse_instant(string_field(data, "starts_at"));
+  auto start = instant_of(string_field(data, "starts_at"));
   if (!start) return {};
   bool cancel = method == "CANCEL";
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());

@@ -35,6 +35,10 @@ TEST_CASE("Z and offsets give the same instant", "[clock]") {
 TEST_CASE("fractional seconds are kept to the millisecond", "[clock]") {
   CHECK(parse_iso8601("2026-12-01T09:30:00.250Z") == kDecemberFirstAt0930Utc + 250);
   CHECK(parse_iso8601("2026-12-01T10:30:00.5+01:00") == kDecemberFirstAt0930Utc + 500);
+  // Python's isoformat() writes microseconds, Go's RFC 3339 nanoseconds: floored to the
+  // millisecond.
+  CHECK(parse_iso8601("2026-12-01T10:30:00.250999+01:00") == kDecemberFirstAt0930Utc + 250);
+  CHECK(parse_iso8601("2026-12-01T09:30:00.999999999Z") == kDecemberFirstAt0930Utc + 999);
   CHECK(parse_iso8601("2026-12-01T10:30:00.007+01:00") == kDecemberFirstAt0930Utc + 7);
 }
 
