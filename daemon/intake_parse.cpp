@@ -8,6 +8,7 @@
 
 #include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
+#include "daemon/utf8.hpp"
 
 namespace rappel {
 namespace {
@@ -17,6 +18,8 @@ using nlohmann::json;
 struct Rejection {
   std::string reason;
 };
+
+constexpr int kMaxDepth = 32;
 
 bool valid_key(std::string_view key) {
   if (key.empty() || key.size() > 200) return false;
@@ -47,6 +50,17 @@ std::optional<Millis> optional_time(const json& object, const char* name) {
     throw Rejection{std::string("field '") + name +
                     "' is not an ISO-8601 time with an offset (e.g. 2026-12-01T10:30:00+01:00)"};
   return t;
+}
+
+// The appointment's times, which the templates write in French words and the calendar attachment
+// carries: one they could not read would send "Rappel RDV le  :" without a date, so it is refused
+// here, where the backend sees why.
+void check_data_time(const json& data, const char* name) {
+  const json* v = field(data, name);
+  if (!v || v->is_null()) return;
+  if (!v->is_string() || !parse_instant(v->get_ref<const std::string&>()))
+    throw Rejection{std::string("field 'data.") + name +
+                    "' is not an ISO-8601 time with an offset (e.g. 2026-12-03T10:30:00+01:00)"};
 }
 
 void reject_unknown_fields(const json& object, std::initializer_list<std::string_view> known,
@@ -119,6 +133,8 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
     throw Rejection{"field 'recipient.name' must be a string"};
   json data = payload.value("data", json::object());
   if (!data.is_object()) throw Rejection{"field 'data' must be an object"};
+  check_data_time(data, "starts_at");
+  check_data_time(data, "ends_at");
 
   std::vector<IntakeOp> ops;
   IntakeOp schedule = base;
@@ -149,9 +165,9 @@ void salvage_identity(const json& payload, IntakeOp& op) {
       k != payload.end() && k->is_string() && valid_key(k->get<std::string>()))
     op.key = k->get<std::string>();
   if (auto d = payload.find("department"); d != payload.end() && d->is_string())
-    op.department = d->get<std::string>().substr(0, 8);
+    op.department = utf8_prefix(d->get_ref<const std::string&>(), 8);
   if (auto e = payload.find("event"); e != payload.end() && e->is_string())
-    op.event = e->get<std::string>().substr(0, 64);
+    op.event = utf8_prefix(e->get_ref<const std::string&>(), 64);
   op.channels.clear();
   if (op.key.empty()) return;
   if (auto c = payload.find("channels"); c != payload.end() && c->is_array())
@@ -176,8 +192,20 @@ std::vector<IntakeOp> parse_intake_entry(std::string_view entry_id, const Stream
     if (it->second.size() > config.intake.max_payload)
       throw Rejection{"payload too large: " + std::to_string(it->second.size()) + " bytes (limit " +
                       std::to_string(config.intake.max_payload) + ")"};
-    payload = json::parse(it->second, nullptr, false);
+    int depth = 0;
+    payload = json::parse(
+        it->second,
+        [&depth](int level, json::parse_event_t, json&) {
+          depth = std::max(depth, level);
+          return true;
+        },
+        false);
     if (payload.is_discarded()) throw Rejection{"payload is not valid JSON"};
+    // Copying, writing and rendering JSON recurse: a payload of thousands of nested lists (which
+    // fits in max_payload) would overflow the stack at every step after this one.
+    if (depth > kMaxDepth)
+      throw Rejection{"payload nested too deeply (more than " + std::to_string(kMaxDepth) +
+                      " levels)"};
     if (!payload.is_object()) throw Rejection{"payload must be a JSON object"};
     std::string kind = required_string(payload, "op");
     op.key = required_string(payload, "key");

@@ -8,6 +8,17 @@
 
 namespace rappel {
 
+namespace {
+
+// A script's batch as JSON. Invalid UTF-8 (a provider's answer cut mid-character, say) becomes
+// U+FFFD instead of an exception: thrown here, inside a Redis reply callback, it would stop the
+// daemon, and the same input would stop it again after every restart.
+std::string script_json(const nlohmann::json& batch) {
+  return batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings,
              std::function<Millis()> clock)
     : redis_(std::move(redis)), settings_(std::move(settings)), clock_(std::move(clock)) {}
@@ -71,7 +82,7 @@ void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
   Millis now = clock_();
   auto args = common_args(now);
   args.push_back(settings_.group);
-  args.push_back(batch.dump());
+  args.push_back(script_json(batch));
   args.push_back(stats_arg(now));
   redis_->eval(
       scripts::intake(), keys(), args,
@@ -156,7 +167,7 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
   }
   Millis now = clock_();
   auto args = common_args(now);
-  args.push_back(batch.dump());
+  args.push_back(script_json(batch));
   args.push_back(std::to_string(settings_.receipt_index_ttl.count()));
   args.push_back(stats_arg(now));
   redis_->eval(
@@ -209,7 +220,7 @@ void Store::apply_receipts(
   Millis now = clock_();
   auto args = common_args(now);
   args.push_back(account);
-  args.push_back(batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  args.push_back(script_json(batch));
   args.push_back(std::to_string(settings_.parked_receipt_ttl.count()));
   args.push_back(stats_arg(now));
   redis_->eval(scripts::receipts(), keys(), args,

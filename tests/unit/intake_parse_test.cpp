@@ -333,3 +333,54 @@ TEST_CASE("a rejected entry keeps the identity it had, when valid", "[intake]") 
   CHECK(op.key.empty());
   CHECK(op.channels.empty());
 }
+
+TEST_CASE("what is salvaged from a rejected entry stays valid UTF-8", "[intake]") {
+  // Salvaged names are cut (8 and 64 bytes); a cut inside "’" or "é" would leave half a character,
+  // which the store cannot write (nlohmann::json refuses it) and which then stopped the daemon.
+  IntakeOp op = rejected(with(reminder(), "department", "Côte-d’Or"));
+  CHECK(op.error == "unknown département 'Côte-d’Or'");
+  CHECK(op.department == "Côte-d");
+  std::string event = std::string(63, 'x') + "é_rappel";
+  op = rejected(with(reminder(), "event", event));
+  CHECK(op.event == std::string(63, 'x'));
+  for (const auto& text : {op.department, op.event, op.error, op.key})
+    CHECK_NOTHROW(json(text).dump());
+}
+
+TEST_CASE("the appointment's times must be readable when given", "[intake]") {
+  const std::string rule =
+      "' is not an ISO-8601 time with an offset (e.g. 2026-12-03T10:30:00+01:00)";
+  auto with_data = [](const char* name, json value) {
+    json payload = reminder();
+    payload["data"][name] = std::move(value);
+    return payload;
+  };
+  // Without them the SMS would read "Rappel RDV PMI le  : ...".
+  CHECK(reason(with_data("starts_at", "2026-12-03T14:30:00")) == "field 'data.starts_at" + rule);
+  CHECK(reason(with_data("starts_at", "jeudi 3 décembre")) == "field 'data.starts_at" + rule);
+  CHECK(reason(with_data("starts_at", 1796301000)) == "field 'data.starts_at" + rule);
+  CHECK(reason(with_data("ends_at", "2026-12-03T25:00:00+01:00")) == "field 'data.ends_at" + rule);
+  // The shapes backends write are read: Python's microseconds, "+0100", no seconds, null.
+  for (json ok : {json("2026-12-03T14:30:00.123456+01:00"), json("2026-12-03T14:30:00+0100"),
+                  json("2026-12-03T13:30Z"), json(nullptr)})
+    CHECK(parse(with_data("starts_at", ok))[0].kind == IntakeOp::Kind::schedule);
+  json no_date = reminder();
+  no_date["data"].erase("starts_at");
+  CHECK(parse(no_date)[0].kind == IntakeOp::Kind::schedule);
+}
+
+TEST_CASE("deeply nested payloads are refused before anything walks them", "[intake]") {
+  json payload = reminder();
+  payload.erase("data");
+  std::string deep = "[]";
+  for (int i = 0; i < 200; ++i) deep = "[" + deep + "]";
+  std::string text = payload.dump();
+  text.insert(text.size() - 1, ",\"data\":{\"x\":" + deep + "}");
+  auto ops = parse_raw(text);
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0].error == "payload nested too deeply (more than 32 levels)");
+  CHECK(ops[0].key == "rdv-48213:reminder-48h");
+  payload["data"] = {{"starts_at", "2026-12-03T14:30:00+01:00"},
+                     {"place", {{"name", "MDS de Meaux"}, {"address", {"12 rue de la Gare"}}}}};
+  CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
+}
