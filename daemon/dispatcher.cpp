@@ -23,11 +23,26 @@ Dispatcher::Dispatcher(boost::asio::io_context& io, Store& store, ConfigSource c
       config_(std::move(config)),
       timer_(io),
       stop_timer_(io),
+      lease_timer_(io),
       rng_(std::random_device{}()),
       limiter_(io, store.redis_ptr(), store.settings().prefix) {}
 
 void Dispatcher::start() {
   tick();
+  renew_leases();
+}
+
+void Dispatcher::renew_leases() {
+  lease_timer_.expires_after(config_()->dispatch.lease / 3);
+  lease_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // stopped
+    if (!held_.empty())
+      store_.renew_leases({held_.begin(), held_.end()}, config_()->dispatch.lease,
+                          [](const std::string& error) {
+                            if (!error.empty()) spdlog::warn("renewing leases failed: {}", error);
+                          });
+    renew_leases();
+  });
 }
 
 void Dispatcher::wake_at(Millis due_ms) {
@@ -100,6 +115,7 @@ struct Dispatcher::Job {
 
 void Dispatcher::dispatch(ClaimedMessage message, const std::shared_ptr<const Config>& config) {
   ++in_flight_;
+  held_.insert(message.id);
   const DepartmentConfig* dept = config->department(message.department);
   Completion failed = completion_of(message);
   failed.status = "failed";
@@ -245,6 +261,7 @@ void Dispatcher::flush() {
       retry->async_wait([this, retry](boost::system::error_code) { flush(); });
       return;
     }
+    for (const auto& c : *batch) held_.erase(c.id);
     if (!pending_.empty()) flush();
     maybe_finish_stop();
   });
@@ -266,6 +283,7 @@ void Dispatcher::stop(std::chrono::milliseconds grace, std::function<void()> don
       if (ec2 || !on_stopped_) return;
       spdlog::error("stopping with {} outcome(s) unrecorded; their leases will requeue them",
                     pending_.size() + in_flight_);
+      lease_timer_.cancel();
       auto done = std::move(on_stopped_);
       on_stopped_ = nullptr;
       done();
@@ -278,6 +296,7 @@ void Dispatcher::maybe_finish_stop() {
   if (!stopping_ || !on_stopped_ || in_flight_ > 0 || claiming_ || flushing_ || !pending_.empty())
     return;
   stop_timer_.cancel();
+  lease_timer_.cancel();
   auto done = std::move(on_stopped_);
   on_stopped_ = nullptr;
   done();

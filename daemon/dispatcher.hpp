@@ -5,6 +5,12 @@
 // batched: one round trip claims up to `claim_batch` messages, one records many outcomes. A daemon
 // never holds more than `max_in_flight` messages; everything else waits in Redis.
 //
+// A claimed message has a lease in Redis; a daemon that dies leaves its leases to run out, and
+// the next claim (any instance's) requeues those messages. A living daemon renews the leases of
+// what it holds every third of `lease`, until each outcome is recorded: a provider slower than the
+// lease, an SMTP queue, or Redis unreachable for a while must not make a message look abandoned
+// and go out a second time.
+//
 // Where each message goes (quiet hours, circuit breakers and fallback, rate limits) is decided by
 // router.hpp and rate_limiter.hpp; the breakers live here, outside Config, so reloads keep them.
 #pragma once
@@ -13,6 +19,8 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
+#include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -57,12 +65,14 @@ class Dispatcher {
   void finish(Completion completion);
   void flush();
   void maybe_finish_stop();
+  void renew_leases();
 
   boost::asio::io_context& io_;
   Store& store_;
   ConfigSource config_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer stop_timer_;
+  boost::asio::steady_timer lease_timer_;
   Millis armed_at_ = 0;  // 0: not armed
   bool claiming_ = false;
   bool rescan_ = false;    // a wake-up arrived during a claim
@@ -73,6 +83,7 @@ class Dispatcher {
   int in_flight_ = 0;
   unsigned long sent_total_ = 0;
   std::deque<Completion> pending_;
+  std::unordered_set<std::string> held_;  // claimed here, outcome not yet recorded: leases to renew
   std::function<void()> on_stopped_;
   std::mt19937_64 rng_;
   CircuitBreakers breakers_;

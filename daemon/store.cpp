@@ -141,6 +141,19 @@ void Store::claim(int limit, std::chrono::milliseconds lease,
       });
 }
 
+void Store::renew_leases(const std::vector<std::string>& ids, std::chrono::milliseconds lease,
+                         Done done) {
+  std::string deadline = std::to_string(clock_() + lease.count());
+  std::vector<std::string> argv{"ZADD", settings_.inflight(), "XX"};
+  argv.reserve(3 + 2 * ids.size());
+  for (const auto& id : ids) {
+    argv.push_back(deadline);
+    argv.push_back(id);
+  }
+  redis_->command(
+      argv, [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
+}
+
 void Store::complete(const std::vector<Completion>& outcomes, Done done) {
   nlohmann::json batch = nlohmann::json::array();
   for (const auto& c : outcomes) {

@@ -116,6 +116,10 @@ class Store {
   void claim(int limit, std::chrono::milliseconds lease,
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
+  // Pushes the leases of messages this daemon still holds to now + `lease`. Only leases still
+  // running are renewed: one that ended (outcome recorded, or requeued by a claim) stays ended.
+  void renew_leases(const std::vector<std::string>& ids, std::chrono::milliseconds lease,
+                    Done done);
   // An event about a provider account rather than a message (circuit opened or closed).
   void account_event(const std::string& status, const std::string& account,
                      const std::string& error, Done done);
