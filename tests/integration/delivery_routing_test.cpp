@@ -2,6 +2,7 @@
 // zone, a rate limit shared by two daemon instances, a message pinned to the provider that may
 // already have sent it, and a lease that ran out recorded as an unknown outcome.
 #include <atomic>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -160,6 +161,9 @@ TEST_CASE("an unknown outcome pins the message to its provider, even with a fall
 
 TEST_CASE("a lease that ran out is an attempt of unknown outcome in the events",
           "[integration][delivery]") {
+  // A living daemon renews its leases (lease_test.cpp); one that is frozen (a paused VM, a stuck
+  // host) cannot, and another instance then takes the message over while the first request may
+  // still reach the provider.
   export_secrets();
   Script script;
   script.answer = [](size_t n) {
@@ -171,10 +175,15 @@ TEST_CASE("a lease that ran out is an attempt of unknown outcome in the events",
   config.extra_providers = sms_factor_account("sms-factor-77", server, ", timeout: 10s");
   config.departments = "  \"77\": {sms: {provider: sms-factor-77}}\n";
   Scenario s(config);
-  s.start_daemon();
+  auto& frozen = s.start_daemon("test-a");
   s.enqueue(reminder("rdv-lease"));
+  REQUIRE(eventually([&] { return server.request_count() == 1; }, 10s));
+  frozen.signal(SIGSTOP);
+  s.start_daemon("test-b");
   REQUIRE(s.wait_status("rdv-lease:sms", "sent"));
-  std::this_thread::sleep_for(2s);  // the first, late answer arrives and must change nothing
+  frozen.signal(SIGCONT);
+  std::this_thread::sleep_for(3s);  // the first, late answer reaches test-a: it must change nothing
+  CHECK(frozen.running());
   auto m = s.message("rdv-lease:sms");
   CHECK(m["status"] == "sent");
   CHECK(m["attempts"] == "2");
