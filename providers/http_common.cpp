@@ -210,6 +210,17 @@ SendResult unreadable_body(std::string_view label, const HttpResponse& response)
   return r;
 }
 
+SendResult missing_verdict(std::string_view label, const HttpResponse& response,
+                           std::string_view field, std::string_view provider_words) {
+  if (response.status == 0 || outcome_of_status(response.status) != Outcome::accepted)
+    return classify_by_status(label, response, provider_words);
+  std::string words = "no " + std::string(field) + " in the answer: the message may have been sent";
+  if (!provider_words.empty()) words += ": " + std::string(provider_words);
+  SendResult r = http_failure(Outcome::transient, label, response, words);
+  r.outcome_unknown = true;
+  return r;
+}
+
 std::optional<nlohmann::json> parse_json(std::string_view body) {
   auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::nullopt;

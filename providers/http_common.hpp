@@ -79,6 +79,12 @@ SendResult classify_by_status(std::string_view label, const HttpResponse& respon
 // A body the adapter cannot read. With a 2xx the provider may well have taken the message:
 // transient but outcome_unknown, so the core knows a retry may duplicate it.
 SendResult unreadable_body(std::string_view label, const HttpResponse& response);
+// A readable answer without the field that says whether the provider took the message (`field`,
+// e.g. SMS Factor's "status"): after a 2xx it is as unreadable as garbage ({"error": ...} or {}
+// from a proxy: the message may or may not have been taken), so transient with outcome_unknown,
+// never accepted; with another status, classified by status with the provider's words.
+SendResult missing_verdict(std::string_view label, const HttpResponse& response,
+                           std::string_view field, std::string_view provider_words);
 
 // JSON that never throws: nullopt for malformed bodies.
 std::optional<nlohmann::json> parse_json(std::string_view body);

@@ -125,6 +125,24 @@ TEST_CASE("netsize: HTTP errors, malformed bodies and timeouts", "[provider][net
   CHECK(netsize::classify(throttled).retry_after == 60s);
 }
 
+TEST_CASE("netsize: a 2xx without responseCode is no success, and may have gone out",
+          "[provider][netsize]") {
+  for (std::string body :
+       {R"({"error":"Service Unavailable"})", "{}", R"({"traceId":"t-1","messageIds":["m-1"]})"}) {
+    INFO(body);
+    SendResult r = classify_body(body);
+    CHECK(r.outcome == Outcome::transient);
+    CHECK(r.outcome_unknown);
+    CHECK(r.provider_message_id.empty());
+  }
+  CHECK(classify_body(R"({"responseMessage":"Service en maintenance"})").error ==
+        "Netsize: HTTP 200: no responseCode in the answer: the message may have been sent: "
+        "Service en maintenance");
+  SendResult refused = netsize::classify(json_response(401, R"({"error":"Unauthorized"})"));
+  CHECK(refused.outcome == Outcome::unavailable);
+  CHECK_FALSE(refused.outcome_unknown);
+}
+
 TEST_CASE("netsize: configuration errors name the account and the line", "[provider][netsize]") {
   boost::asio::io_context io;
   ProviderContext ctx{io, nullptr};
