@@ -64,8 +64,9 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now);
 
 // The provider's own words, safe for logs and the database: runs of 6 or more digits (with the
-// separators people write in numbers) become "<number>", control characters become spaces, and the
-// text is cut at 200 bytes on a UTF-8 boundary.
+// separators people write in numbers) become "<number>", control characters become spaces, bytes
+// that are not UTF-8 become U+FFFD (the result is always valid UTF-8), and the text is cut at 200
+// bytes on a character boundary. Also used for SMTP replies (daemon/smtp_client.cpp).
 std::string provider_text(std::string_view text);
 
 // A failure: "<label>: HTTP <status>: <provider's words>" with Retry-After applied.

@@ -93,6 +93,25 @@ TEST_CASE("provider texts never carry the phone number", "[provider][http_common
   CHECK(cut == std::string(199, 'a') + "...");
 }
 
+TEST_CASE("provider texts are always valid UTF-8", "[provider][http_common]") {
+  const std::string replacement = "\xEF\xBF\xBD";  // U+FFFD
+  // Latin-1, as an old relay or a provider's error page may answer.
+  CHECK(provider_text("Num\xe9ro refus\xe9") == "Num" + replacement + "ro refus" + replacement);
+  CHECK(provider_text("Bo\xeete inconnue 06 12 34 56 78") ==
+        "Bo" + replacement + "te inconnue <number>");
+  // Overlong forms, a surrogate, a code point above U+10FFFF, a sequence cut by the end.
+  CHECK(provider_text("a\xc0\xaf"
+                      "b") == "a" + replacement + replacement + "b");
+  CHECK(provider_text("a\xed\xa0\x80") == "a" + replacement + replacement + replacement);
+  CHECK(provider_text("a\xf4\x90\x80\x80") ==
+        "a" + replacement + replacement + replacement + replacement);
+  CHECK(provider_text("d\xc3") == "d" + replacement);
+  // Well-formed text of every length passes unchanged, 4-byte characters included.
+  CHECK(provider_text("Cœur – déjà 🙂 ok") == "Cœur – déjà 🙂 ok");
+  std::string emoji_cut = provider_text(std::string(198, 'a') + "🙂🙂");
+  CHECK(emoji_cut == std::string(198, 'a') + "...");
+}
+
 TEST_CASE("failures carry the provider's words, the status and Retry-After",
           "[provider][http_common]") {
   HttpResponse busy = json_response(429, R"({"message":"slow down"})");
