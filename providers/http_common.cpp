@@ -207,12 +207,21 @@ std::string provider_text(std::string_view text) {
   return out;
 }
 
+bool leaves_outcome_unknown(int status) {
+  // 500: the provider failed while handling the request, perhaps after queueing the SMS. 502 and
+  // 504: its edge took the request and lost the backend's answer (504 is a gateway timeout, as
+  // ambiguous as our own timeout). 503, 429, 501 and 505 say the request was refused.
+  return status == 500 || status == 502 || status == 504;
+}
+
 SendResult http_failure(Outcome outcome, std::string_view label, const HttpResponse& response,
                         std::string_view provider_words) {
   std::string error = std::string(label) + ": HTTP " + std::to_string(response.status);
   std::string words = provider_text(provider_words);
   if (!words.empty()) error += ": " + words;
   SendResult r = SendResult::failure(outcome, std::move(error));
+  // A retry after these may duplicate the SMS: the core pins the message to this account.
+  r.outcome_unknown = outcome == Outcome::transient && leaves_outcome_unknown(response.status);
   if (auto h = response.header("retry-after"))
     r.retry_after = parse_retry_after(*h, std::chrono::system_clock::now());
   return r;

@@ -58,6 +58,9 @@ std::string read_sender(ConfigMap& settings, const SenderRules& rules, bool requ
 // The default meaning of an HTTP status: 2xx accepted; 408, 429, 5xx transient; 401, 402 (out of
 // credit), 403 and 3xx (a wrong `url`) unavailable; other 4xx permanent.
 Outcome outcome_of_status(int status);
+// 500, 502 and 504 answer a request the provider (or its gateway) received and may have acted on:
+// a transient failure with one of them is outcome_unknown. 503 and 429 are refusals.
+bool leaves_outcome_unknown(int status);
 
 // "Retry-After: 120" or "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT" (RFC 9110), relative to now.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
@@ -69,7 +72,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 // bytes on a character boundary. Also used for SMTP replies (daemon/smtp_client.cpp).
 std::string provider_text(std::string_view text);
 
-// A failure: "<label>: HTTP <status>: <provider's words>" with Retry-After applied.
+// A failure: "<label>: HTTP <status>: <provider's words>" with Retry-After applied, and
+// outcome_unknown when transient with a status of leaves_outcome_unknown().
 SendResult http_failure(Outcome outcome, std::string_view label, const HttpResponse& response,
                         std::string_view provider_words);
 // No HTTP response at all: transient, with outcome_unknown when the request may have gone out.
