@@ -76,9 +76,10 @@ const std::map<long long, Outcome> kCodes = {
     {120, Outcome::unavailable},  // Invalid max concatenated messages
 };
 
-// Netsize serves metropolitan France and the overseas départements only (reference document).
+// Netsize serves metropolitan France and the overseas départements only (reference document):
+// Réunion and Mayotte +262, Guadeloupe +590, Guyane +594, Martinique +596. Not +269: the Comoros.
 bool served_by_netsize(std::string_view e164) {
-  for (std::string_view prefix : {"+33", "+262", "+269", "+590", "+594", "+596"})
+  for (std::string_view prefix : {"+33", "+262", "+590", "+594", "+596"})
     if (e164.starts_with(prefix)) return true;
   return false;
 }

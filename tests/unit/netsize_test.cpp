@@ -100,7 +100,10 @@ TEST_CASE("netsize: every documented responseCode class", "[provider][netsize]")
 TEST_CASE("netsize: 103 outside France and its overseas départements is the number's fault",
           "[provider][netsize]") {
   CHECK(classify_code(103, "+590690123456").outcome == Outcome::unavailable);  // Guadeloupe
-  SendResult abroad = classify_code(103, "+32470123456");                      // Belgium
+  CHECK(classify_code(103, "+262639123456").outcome == Outcome::unavailable);  // Mayotte
+  // The Comoros (+269) are not Mayotte: a 103 there is the number's fault, not the account's.
+  CHECK(classify_code(103, "+2693212345").outcome == Outcome::permanent);
+  SendResult abroad = classify_code(103, "+32470123456");  // Belgium
   CHECK(abroad.outcome == Outcome::permanent);
   CHECK(abroad.error.find("serves only France") != std::string::npos);
 }
