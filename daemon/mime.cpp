@@ -87,6 +87,17 @@ std::vector<std::string> text_tokens(std::string_view value) {
   return words;
 }
 
+// An extra header's value that is one word of printable ASCII (our message ids in
+// X-Mailin-custom) goes on the wire as is, on one line however long (RFC 5322 allows 998): Brevo
+// echoes the header back in its webhooks as written, and an encoded-word (what text_tokens makes
+// of a word over 66 characters) would come back encoded and match nothing. "=?" stays out: it
+// would read as an encoded-word.
+bool is_raw_word(std::string_view name, std::string_view value) {
+  if (value.empty() || name.size() + 2 + value.size() > 998) return false;
+  if (value.find("=?") != std::string_view::npos) return false;
+  return std::all_of(value.begin(), value.end(), [](char c) { return c > 32 && c < 127; });
+}
+
 // RFC 5322 date in UTC, spelled in English whatever the process locale.
 std::string rfc5322_date(std::chrono::system_clock::time_point tp) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -269,7 +280,8 @@ std::string build_email(const Outbound& message, const MimeOptions& options) {
   out += "MIME-Version: 1.0\r\n";
   for (const auto& [name, value] : options.extra_headers) {
     if (!is_header_name(name) || is_reserved_header(name)) continue;
-    out += mime::folded_header(name, text_tokens(value));
+    out += is_raw_word(name, value) ? name + ": " + value + "\r\n"
+                                    : mime::folded_header(name, text_tokens(value));
   }
   Part body = body_of(message);
   out += body.headers;

@@ -17,7 +17,8 @@ namespace rappel {
 struct MimeOptions {
   std::string from;  // "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>" or a bare address
   std::chrono::system_clock::time_point date;
-  std::vector<std::pair<std::string, std::string>> extra_headers;  // e.g. X-Mailin-custom
+  // e.g. X-Mailin-custom; a value that is one printable-ASCII word is written as is, unfolded.
+  std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
 // multipart/alternative (text + html) inside multipart/mixed with the text/calendar part when

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/curl_multi.hpp"
+#include "providers/http_common.hpp"
 
 namespace rappel {
 
@@ -156,6 +157,19 @@ bool is_account_problem(CURLcode code) {
          code == CURLE_SSL_CACERT_BADFILE || code == CURLE_LOGIN_DENIED;
 }
 
+// "SMTP 550 5.1.1 <the server's words>". The words go through provider_text like an HTTP
+// provider's: a relay may answer in Latin-1 (invalid UTF-8 in Redis and the logs) or echo a
+// number. The code is kept apart: "550 5.1.1" would otherwise read as a 6-digit number.
+std::string refusal_text(const SmtpResult& r) {
+  std::string code = std::to_string(r.code);
+  std::string_view words = r.text;
+  if (!words.starts_with(code)) return "SMTP " + code;
+  words.remove_prefix(code.size());
+  if (!words.empty() && (words.front() == ' ' || words.front() == '-')) words.remove_prefix(1);
+  std::string safe = provider_text(words);
+  return safe.empty() ? "SMTP " + code : "SMTP " + code + " " + safe;
+}
+
 }  // namespace
 
 SmtpSettings read_smtp_settings(ConfigMap& settings) {
@@ -210,10 +224,7 @@ SendResult to_send_result(const SmtpResult& r) {
   if (r.accepted()) return SendResult::accepted("");
   // A refusal is told in the server's words; anything else (no reply, or a timeout after DATA's
   // 354) in libcurl's.
-  std::string error = r.code < 400 ? r.transport_error
-                      : r.text.starts_with(std::to_string(r.code))
-                          ? "SMTP " + r.text
-                          : "SMTP " + std::to_string(r.code);
+  std::string error = r.code < 400 ? r.transport_error : refusal_text(r);
   Outcome outcome = Outcome::transient;
   if (is_auth_refusal(r.code) || is_account_problem(r.curl_code))
     outcome = Outcome::unavailable;

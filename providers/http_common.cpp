@@ -124,6 +124,38 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   return delta.count() > 0 ? delta : std::chrono::seconds(0);
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[i] (Unicode's table 3-7: no overlong forms,
+// no surrogates, nothing above U+10FFFF), or 0 when the byte there starts none.
+size_t utf8_length(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(text[k]); };
+  unsigned c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
 std::string provider_text(std::string_view text) {
   std::string out;
   size_t i = 0;
@@ -160,17 +192,26 @@ std::string provider_text(std::string_view text) {
       i = j;
       continue;
     }
+    // One character at a time, never cut: bytes that are not UTF-8 (a Latin-1 "\xe9" from an
+    // old mail server) become U+FFFD, so the text is always valid UTF-8 (Redis, JSON, logs).
+    size_t n = utf8_length(text, i);
+    std::string_view piece = n == 0 ? "\xEF\xBF\xBD" : text.substr(i, n);
+    if (out.size() + piece.size() > 200) break;
     unsigned char c = static_cast<unsigned char>(text[i]);
-    out += c < 0x20 || c == 0x7f ? ' ' : text[i];
-    ++i;
+    if (c < 0x20 || c == 0x7f) piece = " ";
+    out += piece;
+    i += n == 0 ? 1 : n;
   }
-  if (i < text.size()) {
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-    out += "...";
-  }
+  if (i < text.size()) out += "...";
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
+}
+
+bool leaves_outcome_unknown(int status) {
+  // 500: the provider failed while handling the request, perhaps after queueing the SMS. 502 and
+  // 504: its edge took the request and lost the backend's answer (504 is a gateway timeout, as
+  // ambiguous as our own timeout). 503, 429, 501 and 505 say the request was refused.
+  return status == 500 || status == 502 || status == 504;
 }
 
 SendResult http_failure(Outcome outcome, std::string_view label, const HttpResponse& response,
@@ -179,6 +220,8 @@ SendResult http_failure(Outcome outcome, std::string_view label, const HttpRespo
   std::string words = provider_text(provider_words);
   if (!words.empty()) error += ": " + words;
   SendResult r = SendResult::failure(outcome, std::move(error));
+  // A retry after these may duplicate the SMS: the core pins the message to this account.
+  r.outcome_unknown = outcome == Outcome::transient && leaves_outcome_unknown(response.status);
   if (auto h = response.header("retry-after"))
     r.retry_after = parse_retry_after(*h, std::chrono::system_clock::now());
   return r;
@@ -206,6 +249,17 @@ SendResult unreadable_body(std::string_view label, const HttpResponse& response)
   if (o != Outcome::accepted) return http_failure(o, label, response, "unreadable response body");
   SendResult r = http_failure(Outcome::transient, label, response,
                               "unreadable response body: the message may have been sent");
+  r.outcome_unknown = true;
+  return r;
+}
+
+SendResult missing_verdict(std::string_view label, const HttpResponse& response,
+                           std::string_view field, std::string_view provider_words) {
+  if (response.status == 0 || outcome_of_status(response.status) != Outcome::accepted)
+    return classify_by_status(label, response, provider_words);
+  std::string words = "no " + std::string(field) + " in the answer: the message may have been sent";
+  if (!provider_words.empty()) words += ": " + std::string(provider_words);
+  SendResult r = http_failure(Outcome::transient, label, response, words);
   r.outcome_unknown = true;
   return r;
 }

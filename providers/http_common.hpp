@@ -58,17 +58,22 @@ std::string read_sender(ConfigMap& settings, const SenderRules& rules, bool requ
 // The default meaning of an HTTP status: 2xx accepted; 408, 429, 5xx transient; 401, 402 (out of
 // credit), 403 and 3xx (a wrong `url`) unavailable; other 4xx permanent.
 Outcome outcome_of_status(int status);
+// 500, 502 and 504 answer a request the provider (or its gateway) received and may have acted on:
+// a transient failure with one of them is outcome_unknown. 503 and 429 are refusals.
+bool leaves_outcome_unknown(int status);
 
 // "Retry-After: 120" or "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT" (RFC 9110), relative to now.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now);
 
 // The provider's own words, safe for logs and the database: runs of 6 or more digits (with the
-// separators people write in numbers) become "<number>", control characters become spaces, and the
-// text is cut at 200 bytes on a UTF-8 boundary.
+// separators people write in numbers) become "<number>", control characters become spaces, bytes
+// that are not UTF-8 become U+FFFD (the result is always valid UTF-8), and the text is cut at 200
+// bytes on a character boundary. Also used for SMTP replies (daemon/smtp_client.cpp).
 std::string provider_text(std::string_view text);
 
-// A failure: "<label>: HTTP <status>: <provider's words>" with Retry-After applied.
+// A failure: "<label>: HTTP <status>: <provider's words>" with Retry-After applied, and
+// outcome_unknown when transient with a status of leaves_outcome_unknown().
 SendResult http_failure(Outcome outcome, std::string_view label, const HttpResponse& response,
                         std::string_view provider_words);
 // No HTTP response at all: transient, with outcome_unknown when the request may have gone out.
@@ -79,6 +84,12 @@ SendResult classify_by_status(std::string_view label, const HttpResponse& respon
 // A body the adapter cannot read. With a 2xx the provider may well have taken the message:
 // transient but outcome_unknown, so the core knows a retry may duplicate it.
 SendResult unreadable_body(std::string_view label, const HttpResponse& response);
+// A readable answer without the field that says whether the provider took the message (`field`,
+// e.g. SMS Factor's "status"): after a 2xx it is as unreadable as garbage ({"error": ...} or {}
+// from a proxy: the message may or may not have been taken), so transient with outcome_unknown,
+// never accepted; with another status, classified by status with the provider's words.
+SendResult missing_verdict(std::string_view label, const HttpResponse& response,
+                           std::string_view field, std::string_view provider_words);
 
 // JSON that never throws: nullopt for malformed bodies.
 std::optional<nlohmann::json> parse_json(std::string_view body);

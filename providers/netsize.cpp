@@ -15,7 +15,8 @@
 //
 // Unconfirmed, and chosen here: the provider message id is the first of messageIds (delivery
 // reports for this API are set up by the account manager and their format is unknown; traceId
-// when messageIds is empty).
+// when messageIds is empty). A 2xx answer without responseCode is no success: transient with
+// outcome_unknown, as an unreadable body is (the message may or may not have been taken).
 //
 // Delivery reports: their format is unconfirmed too, so the account describes it in YAML
 // (`receipt_format`: body json|form, id_field, status_field, reason_field, delivered and
@@ -75,9 +76,10 @@ const std::map<long long, Outcome> kCodes = {
     {120, Outcome::unavailable},  // Invalid max concatenated messages
 };
 
-// Netsize serves metropolitan France and the overseas départements only (reference document).
+// Netsize serves metropolitan France and the overseas départements only (reference document):
+// Réunion and Mayotte +262, Guadeloupe +590, Guyane +594, Martinique +596. Not +269: the Comoros.
 bool served_by_netsize(std::string_view e164) {
-  for (std::string_view prefix : {"+33", "+262", "+269", "+590", "+594", "+596"})
+  for (std::string_view prefix : {"+33", "+262", "+590", "+594", "+596"})
     if (e164.starts_with(prefix)) return true;
   return false;
 }
@@ -158,7 +160,8 @@ SendResult classify(const HttpResponse& response, std::string_view destination) 
   auto body = parse_json(response.body);
   if (!body || !body->is_object()) return unreadable_body(kLabel, response);
   auto code = json_integer(*body, "responseCode");
-  if (!code) return classify_by_status(kLabel, response, json_text(*body, "responseMessage"));
+  if (!code)
+    return missing_verdict(kLabel, response, "responseCode", json_text(*body, "responseMessage"));
 
   std::string words =
       "responseCode " + std::to_string(*code) + " " + json_text(*body, "responseMessage");

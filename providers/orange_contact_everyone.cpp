@@ -13,13 +13,18 @@
 //   expected format is not public.
 // - xcharset: `ucs2` (default: xcharset=true only for messages the core encoded as UCS-2),
 //   `always` (what Symfony's public bridge does), `never` (what RDV-Solidarités did).
-// - The success id's format: a JSON object's `id`, a JSON string or number, else the body trimmed
-//   (at most 100 characters).
+// - The success id's format: a JSON object's `id`, a JSON string or number, or the body itself,
+//   trimmed. The reference says a 200 carries an id, so a 2xx whose id is missing or is not 1 to
+//   100 ASCII token characters ([A-Za-z0-9] and -_.:/+=) is no success: an HTML page from a proxy,
+//   an empty body or a sentence is unreadable, transient with outcome_unknown (the message may or
+//   may not have been taken). Arbitrary page text is never kept as an id (it would be stored).
 // - Long messages: whether Orange concatenates them is unknown (RDV-Solidarités once cut them in
 //   160-character chunks itself). This adapter sends the whole text in one request, which is what
 //   keeps one reminder one send; an account that truncates must be found by a test send.
 // - Orange reports no routing errors for wrong numbers and no delivery reports are known.
 #include "providers/orange_contact_everyone.hpp"
+
+#include <algorithm>
 
 #include "providers/registry.hpp"
 
@@ -30,19 +35,28 @@ constexpr std::string_view kLabel = "Orange Contact Everyone";
 constexpr std::string_view kDefaultUrl =
     "https://contact-everyone.orange-business.com/api/light/diffusions/sms";
 
-std::string trimmed(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s.substr(0, 100));
+bool is_id_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("-_.:/+=").find(c) != std::string_view::npos;
 }
 
-std::string success_id(std::string_view body_text) {
+// The text as an id, trimmed, when it looks like one: 1 to 100 ASCII token characters.
+std::optional<std::string> as_id(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s.empty() || s.size() > 100 || !std::all_of(s.begin(), s.end(), is_id_char))
+    return std::nullopt;
+  return std::string(s);
+}
+
+std::optional<std::string> success_id(std::string_view body_text) {
   if (auto body = parse_json(body_text)) {
-    if (body->is_object()) return json_text(*body, "id");
-    if (body->is_string()) return trimmed(body->get<std::string>());
+    if (body->is_object()) return as_id(json_text(*body, "id"));
+    if (body->is_string()) return as_id(body->get<std::string>());
     if (body->is_number_integer()) return std::to_string(body->get<long long>());
+    return std::nullopt;
   }
-  return trimmed(body_text);
+  return as_id(body_text);
 }
 
 }  // namespace
@@ -92,8 +106,10 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 
 SendResult classify(const HttpResponse& response) {
   if (response.status == 0) return transport_failure(kLabel, response);
-  if (response.status >= 200 && response.status < 300)
-    return SendResult::accepted(success_id(response.body));
+  if (response.status >= 200 && response.status < 300) {
+    if (auto id = success_id(response.body)) return SendResult::accepted(*id);
+    return unreadable_body(kLabel, response);
+  }
   auto body = parse_json(response.body);
   if (!body || !body->is_object()) return unreadable_body(kLabel, response);
   std::string words = json_text(*body, "message");

@@ -11,7 +11,9 @@
 //
 // Choices where the documentation leaves room:
 // - Accepted only with status 1 AND sent 1 AND invalid 0 (reference). In simulate mode `sent` may
-//   be absent (no SMS goes out): status 1 with nothing invalid is then accepted.
+//   be absent (no SMS goes out): status 1 with nothing invalid is then accepted. A 2xx answer
+//   without status (an {"error": ...} alone, {} from a proxy) is no success: transient with
+//   outcome_unknown, as an unreadable body is.
 // - -8 "campaign under moderation": SMS Factor may still send it later, so a retry (or failover)
 //   could deliver it twice. It is reported ACCEPTED (with the ticket): a delivery report, if
 //   moderation refuses it, says "rejected" later. A duplicate is worse than a late answer here.
@@ -114,7 +116,7 @@ SendResult classify(const HttpResponse& response, bool simulate) {
   auto body = parse_json(response.body);
   if (!body || !body->is_object()) return unreadable_body(kLabel, response);
   auto status = json_integer(*body, "status");
-  if (!status) return classify_by_status(kLabel, response, error_words(*body));
+  if (!status) return missing_verdict(kLabel, response, "status", error_words(*body));
 
   std::string words = "status " + std::to_string(*status) + " " + error_words(*body);
   switch (*status) {

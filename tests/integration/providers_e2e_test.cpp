@@ -193,6 +193,66 @@ TEST_CASE("a provider error then a success: retrying, then sent on the second at
   CHECK(server.request_count() == 2);
 }
 
+// A 504 from the provider's gateway: its backend may have queued the SMS. The message stays with
+// that account (its circuit open, a fallback configured) rather than go out a second time.
+TEST_CASE("a gateway timeout (504) pins the message to its provider, never the fallback",
+          "[integration][providers]") {
+  export_secrets();
+  Script script;
+  script.answer = [](size_t n) {
+    if (n == 0) return ScriptedResponse{504, "<html><h1>504 Gateway Time-out</h1></html>"};
+    return ScriptedResponse{200, kSmsFactorOk};
+  };
+  ProviderServer sms_factor(script.handler());
+  ProviderServer netsize([](const RecordedRequest&) { return ScriptedResponse{200, kNetsizeOk}; });
+  TestConfig config;
+  config.extra_providers =
+      "  sms-factor-77: {type: sms_factor, token: \"${RAPPEL_E2E_SMSFACTOR_TOKEN}\", url: \"" +
+      sms_factor.url("/send") + "\", circuit: {failures: 1, cooldown: 2s}}\n" +
+      netsize_account("netsize-77", netsize);
+  config.departments =
+      "  \"77\": {sms: {provider: sms-factor-77, fallback: netsize-77}, retry: {base: 1s, cap: "
+      "1s}}\n";
+  Scenario s(config);
+  s.start_daemon();
+  s.enqueue(reminder("rdv-gateway"));
+  REQUIRE(s.wait_status("rdv-gateway:sms", "retrying"));
+  CHECK(s.message("rdv-gateway:sms")["pinned_provider"] == "sms-factor-77");
+  REQUIRE(s.wait_status("rdv-gateway:sms", "sent"));
+  auto m = s.message("rdv-gateway:sms");
+  CHECK(m["provider"] == "sms-factor-77");
+  CHECK(m["outcome_unknown"] == "1");  // the backend is told it may get there twice
+  CHECK(sms_factor.request_count() == 2);
+  CHECK(netsize.request_count() == 0);
+}
+
+// A 503 is a refusal: nothing was taken, so the fallback may send it.
+TEST_CASE("a 503 is a refusal: the fallback sends the message, no unknown outcome",
+          "[integration][providers]") {
+  export_secrets();
+  ProviderServer sms_factor([](const RecordedRequest&) {
+    return ScriptedResponse{503, "<html>Maintenance en cours</html>"};
+  });
+  ProviderServer netsize([](const RecordedRequest&) { return ScriptedResponse{200, kNetsizeOk}; });
+  TestConfig config;
+  config.extra_providers =
+      "  sms-factor-77: {type: sms_factor, token: \"${RAPPEL_E2E_SMSFACTOR_TOKEN}\", url: \"" +
+      sms_factor.url("/send") + "\", circuit: {failures: 1, cooldown: 30s}}\n" +
+      netsize_account("netsize-77", netsize);
+  config.departments =
+      "  \"77\": {sms: {provider: sms-factor-77, fallback: netsize-77}, retry: {base: 1s, cap: "
+      "1s}}\n";
+  Scenario s(config);
+  s.start_daemon();
+  s.enqueue(reminder("rdv-busy"));
+  REQUIRE(s.wait_status("rdv-busy:sms", "sent"));
+  auto m = s.message("rdv-busy:sms");
+  CHECK(m["provider"] == "netsize-77");
+  CHECK(m["outcome_unknown"].empty());
+  CHECK(m["pinned_provider"].empty());
+  CHECK(sms_factor.request_count() == 1);
+}
+
 TEST_CASE("a permanent provider error fails at once with the provider's words",
           "[integration][providers]") {
   export_secrets();

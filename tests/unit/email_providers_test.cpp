@@ -7,6 +7,7 @@
 
 #include "daemon/curl_multi.hpp"
 #include "daemon/mime.hpp"
+#include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 #include "support/smtp_test_server.hpp"
 
@@ -59,6 +60,15 @@ Outbound reminder_sms() {
   return Outbound{"rdv-4521-reminder:sms", "62", 1, sms};
 }
 
+// A header's value as received: up to the end of its line (a folded header would be cut there,
+// which is what the test wants to notice).
+std::string header_value(const std::string& message, const std::string& name) {
+  size_t at = message.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return {};
+  at += name.size() + 4;
+  return message.substr(at, message.find("\r\n", at) - at);
+}
+
 }  // namespace
 
 TEST_CASE("smtp provider sends the built email with X-Mailin-custom", "[smtp_provider]") {
@@ -82,6 +92,34 @@ TEST_CASE("smtp provider sends the built email with X-Mailin-custom", "[smtp_pro
   CHECK(received.find("multipart/alternative") != std::string::npos);
   CHECK(server.envelope(1)["mail_from"] == "ne-pas-repondre@rdv-solidarites.fr");
   CHECK(server.envelope(1)["rcpt_tos"] == nlohmann::json::array({"camille.martin@example.fr"}));
+}
+
+TEST_CASE("smtp provider: a 120-character key comes back in Brevo's event as it was sent",
+          "[smtp_provider]") {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  ProviderContext ctx{io, &curl};
+  ConfigMap settings = config(account_yaml(server) + "from: ne-pas-repondre@rdv-solidarites.fr\n");
+  auto provider = make_smtp_provider(settings, ctx);
+  std::string key = "cd62/arras:usager-" + std::string(70, '7') + "-rappel_j2@rdv+";
+  key += std::string(120 - key.size(), 'x');
+  REQUIRE(key.size() == 120);
+  Outbound message = reminder_email();
+  message.id = key + ":email";
+  REQUIRE(send(io, *provider, message).outcome == Outcome::accepted);
+  std::string received = server.message(1);
+  CHECK(received.find("X-Mailin-custom: " + message.id + "\r\n") != std::string::npos);
+
+  // Brevo's webhook echoes the header's value; the event finds the message by it.
+  nlohmann::json event = {{"event", "hard_bounce"},
+                          {"email", "camille.martin@example.fr"},
+                          {"X-Mailin-custom", header_value(received, "X-Mailin-custom")},
+                          {"reason", "mailbox does not exist"}};
+  ReceiptParse events = parse_brevo_email_events(event.dump());
+  REQUIRE(events.receipts.size() == 1);
+  CHECK(events.receipts[0].message_id == message.id);
+  CHECK(events.receipts[0].state == ReceiptState::undelivered);
 }
 
 TEST_CASE("smtp provider reports a refused recipient as permanent", "[smtp_provider]") {

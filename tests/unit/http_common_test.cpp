@@ -93,6 +93,25 @@ TEST_CASE("provider texts never carry the phone number", "[provider][http_common
   CHECK(cut == std::string(199, 'a') + "...");
 }
 
+TEST_CASE("provider texts are always valid UTF-8", "[provider][http_common]") {
+  const std::string replacement = "\xEF\xBF\xBD";  // U+FFFD
+  // Latin-1, as an old relay or a provider's error page may answer.
+  CHECK(provider_text("Num\xe9ro refus\xe9") == "Num" + replacement + "ro refus" + replacement);
+  CHECK(provider_text("Bo\xeete inconnue 06 12 34 56 78") ==
+        "Bo" + replacement + "te inconnue <number>");
+  // Overlong forms, a surrogate, a code point above U+10FFFF, a sequence cut by the end.
+  CHECK(provider_text("a\xc0\xaf"
+                      "b") == "a" + replacement + replacement + "b");
+  CHECK(provider_text("a\xed\xa0\x80") == "a" + replacement + replacement + replacement);
+  CHECK(provider_text("a\xf4\x90\x80\x80") ==
+        "a" + replacement + replacement + replacement + replacement);
+  CHECK(provider_text("d\xc3") == "d" + replacement);
+  // Well-formed text of every length passes unchanged, 4-byte characters included.
+  CHECK(provider_text("Cœur – déjà 🙂 ok") == "Cœur – déjà 🙂 ok");
+  std::string emoji_cut = provider_text(std::string(198, 'a') + "🙂🙂");
+  CHECK(emoji_cut == std::string(198, 'a') + "...");
+}
+
 TEST_CASE("failures carry the provider's words, the status and Retry-After",
           "[provider][http_common]") {
   HttpResponse busy = json_response(429, R"({"message":"slow down"})");
@@ -122,14 +141,39 @@ TEST_CASE("no response: transient, unknown only if the request may have gone out
   CHECK_FALSE(r.outcome_unknown);
 }
 
+TEST_CASE("5xx: 500, 502 and 504 leave the outcome unknown, 503 and 429 are refusals",
+          "[provider][http_common]") {
+  for (int status : {500, 502, 504}) {
+    INFO("HTTP " << status);
+    SendResult r = classify_by_status("SMS Factor", json_response(status, "<html>Erreur</html>"));
+    CHECK(r.outcome == Outcome::transient);
+    CHECK(r.outcome_unknown);  // the SMS may be queued behind the error: never the fallback
+  }
+  for (int status : {503, 429, 408, 501, 505}) {
+    INFO("HTTP " << status);
+    SendResult r = classify_by_status("SMS Factor", json_response(status, "<html>Erreur</html>"));
+    CHECK(r.outcome == Outcome::transient);
+    CHECK_FALSE(r.outcome_unknown);
+  }
+  // A provider's own transient code under HTTP 200 says it did not take the message.
+  CHECK_FALSE(http_failure(Outcome::transient, "Netsize", json_response(200, "{}"), "code 99")
+                  .outcome_unknown);
+  // Only transient failures are pinned: an adapter that calls a 500 permanent means it.
+  CHECK_FALSE(
+      http_failure(Outcome::permanent, "Netsize", json_response(500, "{}"), "").outcome_unknown);
+}
+
 TEST_CASE("unreadable bodies: by status, and unknown after a 2xx", "[provider][http_common]") {
   SendResult ok_but_html = unreadable_body("Brevo SMS", json_response(200, "<html>OK</html>"));
   CHECK(ok_but_html.outcome == Outcome::transient);
   CHECK(ok_but_html.outcome_unknown);  // the provider may have taken it: a retry may duplicate
 
+  SendResult busy = unreadable_body("Brevo SMS", json_response(503, "<html>Busy</html>"));
+  CHECK(busy.outcome == Outcome::transient);
+  CHECK_FALSE(busy.outcome_unknown);
   SendResult gateway = unreadable_body("Brevo SMS", json_response(502, "<html>Bad</html>"));
   CHECK(gateway.outcome == Outcome::transient);
-  CHECK_FALSE(gateway.outcome_unknown);
+  CHECK(gateway.outcome_unknown);  // the gateway took the request: the backend may have sent it
   CHECK(unreadable_body("Brevo SMS", json_response(401, "")).outcome == Outcome::unavailable);
   CHECK_FALSE(parse_json("{\"status\":1"));
   CHECK(json_integer(*parse_json(R"({"n":"42","m":7,"x":"4a"})"), "n") == 42);

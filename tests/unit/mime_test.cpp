@@ -207,6 +207,21 @@ TEST_CASE("header injection through subject, name or extra headers adds no heade
   CHECK(m["x_mailin"] == "abc  Bcc: x@y.fr");
 }
 
+TEST_CASE("a long message id goes into X-Mailin-custom as written, for Brevo to echo it",
+          "[mime]") {
+  // A 120-character key (the key charset: letters, digits, -_.:/@+), as a backend may build one.
+  std::string key = "departement-77/usager:" + std::string(60, 'a') + "@rdv+4521_rappel.j-2";
+  key += std::string(120 - key.size(), 'z');
+  REQUIRE(key.size() == 120);
+  Outbound message = reminder();
+  message.id = key + ":email";
+  MimeOptions o = options();
+  o.extra_headers = {{"X-Mailin-custom", message.id}};
+  std::string bytes = build_email(message, o);
+  CHECK(bytes.find("\r\nX-Mailin-custom: " + message.id + "\r\n") != std::string::npos);
+  CHECK(parsed(bytes)["x_mailin"] == message.id);
+}
+
 TEST_CASE("display names with specials are quoted, plain ASCII subjects stay readable", "[mime]") {
   Outbound message = reminder();
   auto& email = std::get<EmailContent>(message.content);

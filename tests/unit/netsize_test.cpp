@@ -100,7 +100,10 @@ TEST_CASE("netsize: every documented responseCode class", "[provider][netsize]")
 TEST_CASE("netsize: 103 outside France and its overseas départements is the number's fault",
           "[provider][netsize]") {
   CHECK(classify_code(103, "+590690123456").outcome == Outcome::unavailable);  // Guadeloupe
-  SendResult abroad = classify_code(103, "+32470123456");                      // Belgium
+  CHECK(classify_code(103, "+262639123456").outcome == Outcome::unavailable);  // Mayotte
+  // The Comoros (+269) are not Mayotte: a 103 there is the number's fault, not the account's.
+  CHECK(classify_code(103, "+2693212345").outcome == Outcome::permanent);
+  SendResult abroad = classify_code(103, "+32470123456");  // Belgium
   CHECK(abroad.outcome == Outcome::permanent);
   CHECK(abroad.error.find("serves only France") != std::string::npos);
 }
@@ -123,6 +126,24 @@ TEST_CASE("netsize: HTTP errors, malformed bodies and timeouts", "[provider][net
   HttpResponse throttled = json_response(429, R"({"responseCode":13})");
   throttled.headers.emplace_back("retry-after", "60");
   CHECK(netsize::classify(throttled).retry_after == 60s);
+}
+
+TEST_CASE("netsize: a 2xx without responseCode is no success, and may have gone out",
+          "[provider][netsize]") {
+  for (std::string body :
+       {R"({"error":"Service Unavailable"})", "{}", R"({"traceId":"t-1","messageIds":["m-1"]})"}) {
+    INFO(body);
+    SendResult r = classify_body(body);
+    CHECK(r.outcome == Outcome::transient);
+    CHECK(r.outcome_unknown);
+    CHECK(r.provider_message_id.empty());
+  }
+  CHECK(classify_body(R"({"responseMessage":"Service en maintenance"})").error ==
+        "Netsize: HTTP 200: no responseCode in the answer: the message may have been sent: "
+        "Service en maintenance");
+  SendResult refused = netsize::classify(json_response(401, R"({"error":"Unauthorized"})"));
+  CHECK(refused.outcome == Outcome::unavailable);
+  CHECK_FALSE(refused.outcome_unknown);
 }
 
 TEST_CASE("netsize: configuration errors name the account and the line", "[provider][netsize]") {

@@ -58,7 +58,7 @@ TEST_CASE("orange_contact_everyone: success ids and errors",
   CHECK(classify_body(200, "  d1f2-77a\n").provider_message_id == "d1f2-77a");
   CHECK(classify_body(200, R"({"id":"5f9a"})").provider_message_id == "5f9a");
   CHECK(classify_body(200, R"("5f9b")").provider_message_id == "5f9b");
-  CHECK(classify_body(200, "").outcome == Outcome::accepted);
+  CHECK(classify_body(200, "48213").provider_message_id == "48213");  // a JSON number
 
   SendResult bad_token = classify_body(401, R"({"message":"Token invalide","logId":"c0ffee-12"})");
   CHECK(bad_token.outcome == Outcome::unavailable);
@@ -75,6 +75,27 @@ TEST_CASE("orange_contact_everyone: success ids and errors",
   SendResult r = orange_contact_everyone::classify(dropped);
   CHECK(r.outcome == Outcome::transient);
   CHECK(r.outcome_unknown);
+}
+
+TEST_CASE("orange_contact_everyone: a 2xx without an id is no success, and no page is an id",
+          "[provider][orange_contact_everyone]") {
+  // A proxy's maintenance page, an empty body, a JSON object without id, a French sentence cut in
+  // the middle of "é" at byte 100: none is an id, and the message may or may not have gone out.
+  std::string sentence = std::string(99, 'x') + "\xc3\xa9t\xc3\xa9";
+  for (std::string body :
+       {std::string("<html><body>Maintenance en cours</body></html>"), std::string(""),
+        std::string("  \n"), std::string(R"({"logId":"7"})"),
+        std::string(R"({"id":"<b>5f9a</b>"})"), sentence, std::string(101, 'a')}) {
+    INFO(body);
+    SendResult r = classify_body(200, body);
+    CHECK(r.outcome == Outcome::transient);
+    CHECK(r.outcome_unknown);
+    CHECK(r.provider_message_id.empty());
+    CHECK(r.error ==
+          "Orange Contact Everyone: HTTP 200: unreadable response body: the message may have been "
+          "sent");
+  }
+  CHECK(classify_body(201, std::string(100, 'a')).provider_message_id == std::string(100, 'a'));
 }
 
 TEST_CASE("orange_contact_everyone: configuration errors", "[provider][orange_contact_everyone]") {

@@ -109,6 +109,28 @@ TEST_CASE("sms_factor: HTTP errors, malformed bodies, timeouts", "[provider][sms
   CHECK_FALSE(r.outcome_unknown);
 }
 
+TEST_CASE("sms_factor: a 2xx without status is no success, and may have gone out",
+          "[provider][sms_factor]") {
+  // Error bodies sometimes carry only an `error` key; a proxy may answer {} or a maintenance page.
+  SendResult error_only = classify_body(R"({"error":"Service momentanément indisponible"})");
+  CHECK(error_only.outcome == Outcome::transient);
+  CHECK(error_only.outcome_unknown);
+  CHECK(error_only.provider_message_id.empty());
+  CHECK(error_only.error ==
+        "SMS Factor: HTTP 200: no status in the answer: the message may have been sent: "
+        "Service momentanément indisponible");
+  SendResult empty = classify_body("{}");
+  CHECK(empty.outcome == Outcome::transient);
+  CHECK(empty.outcome_unknown);
+  SendResult maintenance = classify_body("<html><body>Maintenance en cours</body></html>");
+  CHECK(maintenance.outcome == Outcome::transient);
+  CHECK(maintenance.outcome_unknown);
+  // Without status and with an error status, the HTTP status decides, with the provider's words.
+  SendResult throttled = classify_body(R"({"message":"Too Many Attempts."})", 429);
+  CHECK(throttled.error == "SMS Factor: HTTP 429: Too Many Attempts.");
+  CHECK_FALSE(throttled.outcome_unknown);
+}
+
 TEST_CASE("sms_factor: configuration errors", "[provider][sms_factor]") {
   boost::asio::io_context io;
   ProviderContext ctx{io, nullptr};

@@ -114,6 +114,21 @@ TEST_CASE("SMTP 4xx is transient and 5xx permanent, without the address", "[smtp
   CHECK(server.message_count() == 0);
 }
 
+TEST_CASE("SMTP reply words are masked and made valid UTF-8", "[smtp_client]") {
+  // A relay answering in Latin-1 ("Boîte" with \xee) and echoing the number it refuses.
+  SmtpResult refused;
+  refused.curl_code = CURLE_SEND_ERROR;
+  refused.code = 550;
+  refused.text = "550 5.1.1 Bo\xeete inconnue pour le 06 12 34 56 78";
+  SendResult r = to_send_result(refused);
+  CHECK(r.outcome == Outcome::permanent);
+  CHECK(r.error == "SMTP 550 5.1.1 Bo\xEF\xBF\xBDte inconnue pour le <number>");
+  refused.text = "550";
+  CHECK(to_send_result(refused).error == "SMTP 550");
+  refused.text = "451 4.7.1 Greylisted";  // not the last code: the code alone
+  CHECK(to_send_result(refused).error == "SMTP 550");
+}
+
 TEST_CASE("SMTP with a wrong password makes the account unavailable", "[smtp_client]") {
   SmtpTestServer server;
   boost::asio::io_context io;
