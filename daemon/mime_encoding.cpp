@@ -3,24 +3,19 @@
 // .eml. Output never contains "=_", which is why mime.cpp's boundaries start with it.
 #include "daemon/mime_encoding.hpp"
 
+#include <algorithm>
+
+#include "daemon/utf8.hpp"
+
 namespace rappel::mime {
 namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 constexpr size_t kMaxLine = 76;
 
-bool is_utf8_continuation(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
-
-// Length of the UTF-8 sequence starting at s[i] (1 for stray or invalid bytes).
+// Length of the UTF-8 sequence starting at s[i] (1 for a byte that starts none: escaped alone).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto b = static_cast<unsigned char>(s[i]);
-  size_t len = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-  size_t n = 1;
-  while (n < len && i + n < s.size() && is_utf8_continuation(static_cast<unsigned char>(s[i + n])))
-    ++n;
-  return n;
+  return std::max<size_t>(1, utf8_length(s, i));
 }
 
 std::string hex_escape(unsigned char c) {

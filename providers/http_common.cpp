@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 
 #include "daemon/phone.hpp"
+#include "daemon/utf8.hpp"
 
 namespace rappel {
 
@@ -123,38 +124,6 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   auto delta = std::chrono::duration_cast<std::chrono::seconds>(when - now);
   return delta.count() > 0 ? delta : std::chrono::seconds(0);
 }
-
-namespace {
-
-// The length of the well-formed UTF-8 sequence at text[i] (Unicode's table 3-7: no overlong forms,
-// no surrogates, nothing above U+10FFFF), or 0 when the byte there starts none.
-size_t utf8_length(std::string_view text, size_t i) {
-  auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(text[k]); };
-  unsigned c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned low = 0x80, high = 0xBF;  // the allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) low = 0xA0;
-    if (c == 0xED) high = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) low = 0x90;
-    if (c == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return n;
-}
-
-}  // namespace
 
 std::string provider_text(std::string_view text) {
   std::string out;

@@ -118,8 +118,11 @@ struct TwoProviders {
     s->enqueue(reminder("rdv-13-0", "13"));
     REQUIRE(s->wait_status("rdv-13-0:sms", "sent"));
     CHECK(count_with_status(s->redis, ids, "sending") == static_cast<long long>(ids.size()));
-    REQUIRE(
-        eventually([&] { return count_with_status(s->redis, ids, "sent") == ids.size(); }, 30s));
+    REQUIRE(eventually(
+        [&] {
+          return count_with_status(s->redis, ids, "sent") == static_cast<long long>(ids.size());
+        },
+        30s));
     std::set<std::string> seen;
     for (const auto& r : slow.requests()) seen.insert(r.query.at("gsmsmsid"));
     CHECK(seen == std::set<std::string>(ids.begin(), ids.end()));
