@@ -20,6 +20,7 @@
 
 #include "daemon/http_server.hpp"
 #include "daemon/receipts.hpp"
+#include "daemon/utf8.hpp"
 #include "providers/brevo_sms.hpp"
 #include "providers/netsize.hpp"
 #include "providers/receipts.hpp"
@@ -45,6 +46,8 @@ rappel::netsize::ReceiptFormat netsize_format(bool form) {
 // the way provider_text counts them (digits, with spaces, dots and dashes between them).
 bool safe_text(const std::string& text) {
   if (text.size() > 1024) return false;
+  for (size_t i = 0; i < text.size(); i += rappel::utf8_length(text, i))
+    if (rappel::utf8_length(text, i) == 0) return false;  // Redis, JSON and logs need UTF-8
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) return false;
   for (size_t at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1))
