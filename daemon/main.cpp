@@ -1,5 +1,6 @@
 // rappel's command line: the daemon and its administration commands.
 // Exit codes: 0 ok, 1 failure, 2 usage.
+#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,11 @@
 #include "daemon/daemon.hpp"
 
 int main(int argc, char** argv) {
+  // hiredis writes with write(2): a write to a connection Redis has just closed (a restart, a
+  // failover) raises SIGPIPE, whose default action killed the daemon mid-drain without a word in
+  // its log. Ignored, the write fails with EPIPE and the client reconnects like on any other error
+  // (tests/integration/redis_sigpipe_test.cpp). libcurl and Asio already avoid the signal.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"rappel: appointment reminders by SMS and email for RDV-Solidarités"};
   app.set_version_flag("--version", std::string("rappel ") + RAPPEL_VERSION);
   app.require_subcommand(1);

@@ -2,6 +2,7 @@
 // of one. What must hold (docs/contract.md): no message is lost, every one ends `sent`, and the
 // only duplicates are messages that were with the provider when the daemon died, each marked
 // outcome_unknown. The figures (duplicates per kill) are printed for docs/performance.md.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -42,7 +43,9 @@ void drain_with_kills(int messages) {
     s.daemons.back()->wait(10s);
     s.start_daemon("crash-" + std::to_string(kill));
   }
-  REQUIRE(eventually([&] { return all_final(redis, batch.ids); }, 300s));
+  bool drained = eventually([&] { return all_final(redis, batch.ids); }, 300s);
+  if (!drained) UNSCOPED_INFO(unfinished_report(redis, batch.ids, s));
+  REQUIRE(drained);
 
   auto counts = redis.count_statuses(batch.ids);
   CHECK(counts["sent"] == messages);
@@ -90,11 +93,17 @@ TEST_CASE("Redis restarted (AOF) in the middle of a drain: nothing lost once it 
   s.redis.restart();
   REQUIRE(redis.reconnect());
   size_t at_restart = provider.total();
-  REQUIRE(eventually([&] { return all_final(redis, batch.ids); }, 120s));
+  auto back = std::chrono::steady_clock::now();
+  bool drained = eventually([&] { return all_final(redis, batch.ids); }, 120s);
+  if (!drained) UNSCOPED_INFO(unfinished_report(redis, batch.ids, s));
+  REQUIRE(drained);
+  auto drain_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count();
 
   CHECK(redis.count_statuses(batch.ids)["sent"] == kMessages);
   CHECK(provider.per_message().size() == static_cast<size_t>(kMessages));
   CHECK(s.daemons.back()->running());
-  std::printf("[reliability] Redis restarted after %zu of %d requests: %zu duplicate(s)\n",
-              at_restart, kMessages, provider.total() - kMessages);
+  std::printf(
+      "[reliability] Redis restarted after %zu of %d requests: %zu duplicate(s), the rest final "
+      "%.1f s after it was back\n",
+      at_restart, kMessages, provider.total() - kMessages, drain_s);
 }

@@ -65,4 +65,13 @@ long daemon_kib(int pid, const char* field);  // "VmRSS", "VmHWM"
 // True when every message of `ids` has a final status (the daemon has nothing left of them).
 bool all_final(BulkRedis& redis, const std::vector<std::string>& ids);
 
+// For a failure message when `ids` did not all become final: the status counts, the inbox (length,
+// entries pending in the group), the schedule and inflight sizes, and for the first `shown`
+// unfinished messages their state hash, zset scores and event trail with the daemon log lines
+// that name them; then whether each daemon still runs (or how it ended) and the end of its log.
+// Ids and state only: the personal data lives in content:<id>, which is not read, and the daemon
+// never logs it.
+std::string unfinished_report(BulkRedis& redis, const std::vector<std::string>& ids, Scenario& s,
+                              size_t shown = 8);
+
 }  // namespace rappel::test
