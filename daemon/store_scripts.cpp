@@ -252,10 +252,17 @@ local function cancel(op)
       redis.call('HSET', h, 'key', op.key, 'channel', ch, 'status', 'cancelled', 'tombstone', '1',
                  'intake_id', op.entry, 'updated_at', now_iso)
       redis.call('EXPIRE', h, status_ttl)
-    elseif (cur[1] == 'scheduled' or cur[1] == 'retrying') and newer(op.entry, cur[2]) then
+    elseif not newer(op.entry, cur[2]) then
+      -- An older cancel applied late: the newer entry already applied wins.
+    elseif cur[1] == 'scheduled' or cur[1] == 'retrying' then
       redis.call('ZREM', schedule_key, id)
       redis.call('HSET', h, 'intake_id', op.entry)
       set_status(id, 'cancelled', '')
+    elseif cur[1] == 'rejected' then
+      -- No valid schedule was ever applied: a tombstone as above, so that a schedule older than
+      -- this cancel, applied later by another instance, cannot bring the key back.
+      redis.call('HDEL', h, 'entry')
+      set_status(id, 'cancelled', '', {'tombstone', '1', 'intake_id', op.entry})
     end
   end
 end
