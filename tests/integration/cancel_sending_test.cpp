@@ -16,9 +16,9 @@ using nlohmann::json;
 
 namespace {
 
-// The first request is held 2 s, then answered 503 (a transient failure); later ones succeed.
+// The first request is held 3 s, then answered 503 (a transient failure); later ones succeed.
 ScriptedResponse held_then_503(size_t n) {
-  if (n == 0) return ScriptedResponse{503, R"({"status":-99,"message":"Error"})", {}, 2000ms};
+  if (n == 0) return ScriptedResponse{503, R"({"status":-99,"message":"Error"})", {}, 3000ms};
   return ScriptedResponse{200, kSmsFactorOk};
 }
 
