@@ -4,6 +4,8 @@
 // Layout under <prefix>:
 //   msg:<id>      hash: the message's state (no personal data)
 //   content:<id>  string: recipient and template data (personal data, short retention)
+//   pending:<id>  string: a reschedule that came while the message was sending (the intake entry,
+//                 personal data included), applied or dropped when that attempt ends
 //   schedule      zset id -> due time (ms): scheduled and retrying messages
 //   inflight      zset id -> lease deadline (ms): messages handed to a daemon
 //   retrying      set of ids: the messages whose status is retrying (for the queue metrics)
@@ -153,6 +155,66 @@ local function replaceable(status)
   return status == 'scheduled' or status == 'retrying' or status == 'rejected'
 end
 
+local function pending_key(id) return prefix .. ':pending:' .. id end
+
+-- (Re)schedules message `id` on channel `ch` from the schedule entry `op`. `known`: the message's
+-- event fields read before (known.status nil: a new message); `more`, `extra`: further hash
+-- fields and event fields.
+local function put_scheduled(id, ch, op, known, more, extra)
+  local h = msg_key(id)
+  local fields = {'key', op.key, 'channel', ch, 'department', op.department,
+                  'event', op.event, 'send_at', op.send_at, 'send_at_ms', op.send_at_ms,
+                  'expires_at', op.expires_at, 'expires_at_ms', op.expires_at_ms,
+                  'intake_id', op.entry}
+  if not known.status then
+    append(fields, {'attempts', 0, 'provider', '', 'provider_message_id', '',
+                    'created_at', now_iso})
+  else
+    -- A replaced message: no deferral of the old schedule, no retention clock left running.
+    redis.call('HDEL', h, 'due_at', 'deferred')
+    redis.call('PERSIST', h)
+  end
+  redis.call('SET', content_key(id), op.content)
+  redis.call('ZADD', schedule_key, op.send_at_ms, id)
+  set_status(id, 'scheduled', '', append(fields, more), extra, known)
+end
+
+-- A cancel or a reschedule that came while the message was `sending` (intake: cancel_requested,
+-- reschedule_requested + pending:<id>) waits for the attempt's end. When the attempt would put
+-- the message back in the queue (a transient failure, a deferral, a lease that ran out), it is
+-- applied instead and this returns true; the caller then does not queue the message. `fields`,
+-- `extra`: what the attempt itself records (provider, outcome_unknown...); neither is modified.
+local function take_over(id, cancel_requested, reschedule_requested, fields, extra, known)
+  if cancel_requested then
+    redis.call('DEL', pending_key(id))
+    redis.call('ZREM', schedule_key, id)
+    set_status(id, 'cancelled', '', fields,
+               append(append({}, extra), {'cancel_requested', cancel_requested}), known)
+    return true
+  end
+  if not reschedule_requested then return false end
+  local pending = redis.call('GET', pending_key(id))
+  if not pending then return false end
+  local p = cjson.decode(pending)
+  redis.call('DEL', pending_key(id))
+  redis.call('HDEL', msg_key(id), 'reschedule_requested')
+  known = known or named(redis.call('HMGET', msg_key(id), unpack(event_fields)), 0, 'sending')
+  put_scheduled(id, p.channel, p.op, known, fields,
+                append(append({}, extra), {'reschedule_requested', reschedule_requested}))
+  return true
+end
+
+-- The attempt ended final (sent, failed, expired): a cancel or reschedule that waited for it came
+-- too late. The replacement is dropped; the final event says what came too late.
+local function too_late(id, cancel_requested, reschedule_requested, extra)
+  if reschedule_requested then redis.call('DEL', pending_key(id)) end
+  if cancel_requested then extra = append(extra or {}, {'cancel_requested', cancel_requested}) end
+  if reschedule_requested then
+    extra = append(extra or {}, {'reschedule_requested', reschedule_requested})
+  end
+  return extra
+end
+
 -- Delivery reports move a message forward only: sent < undelivered < delivered. A report of
 -- the same or a lower rank changes nothing, so a repeated or late report never undoes one; a
 -- `delivered` after `undelivered` wins (the phone did get it), never the reverse.
@@ -219,25 +281,16 @@ local function schedule(op)
   for _, ch in ipairs(op.channels) do
     local id = op.key .. ':' .. ch
     local h = msg_key(id)
-    local cur = redis.call('HMGET', h, 'status', 'intake_id', unpack(event_fields))
+    local cur = redis.call('HMGET', h, 'status', 'intake_id', 'cancel_requested',
+                           unpack(event_fields))
     -- Absent, or not yet handed to a provider, and this entry is newer than the last one applied:
-    -- (re)schedule. Anything else (in flight, sent, final, or a stale entry) is left as it is.
+    -- (re)schedule. Being sent: kept aside for the attempt's end (take_over). Anything else (sent,
+    -- final, a stale entry, or a cancel already waiting) is left as it is.
     if (not cur[1]) or (replaceable(cur[1]) and newer(op.entry, cur[2])) then
-      local fields = {'key', op.key, 'channel', ch, 'department', op.department,
-                      'event', op.event, 'send_at', op.send_at, 'send_at_ms', op.send_at_ms,
-                      'expires_at', op.expires_at, 'expires_at_ms', op.expires_at_ms,
-                      'intake_id', op.entry}
-      if not cur[1] then
-        append(fields, {'attempts', 0, 'provider', '', 'provider_message_id', '',
-                        'created_at', now_iso})
-      else
-        -- A replaced message: no deferral of the old schedule, no retention clock left running.
-        redis.call('HDEL', h, 'due_at', 'deferred')
-        redis.call('PERSIST', h)
-      end
-      redis.call('SET', content_key(id), op.content)
-      redis.call('ZADD', schedule_key, op.send_at_ms, id)
-      set_status(id, 'scheduled', '', fields, nil, named(cur, 2, cur[1]))
+      put_scheduled(id, ch, op, named(cur, 3, cur[1]))
+    elseif cur[1] == 'sending' and not cur[3] and newer(op.entry, cur[2]) then
+      redis.call('SET', pending_key(id), cjson.encode({op = op, channel = ch}))
+      redis.call('HSET', h, 'reschedule_requested', op.entry, 'intake_id', op.entry)
     end
   end
 end
@@ -252,10 +305,22 @@ local function cancel(op)
       redis.call('HSET', h, 'key', op.key, 'channel', ch, 'status', 'cancelled', 'tombstone', '1',
                  'intake_id', op.entry, 'updated_at', now_iso)
       redis.call('EXPIRE', h, status_ttl)
-    elseif (cur[1] == 'scheduled' or cur[1] == 'retrying') and newer(op.entry, cur[2]) then
+    elseif not newer(op.entry, cur[2]) then
+      -- An older cancel applied late: the newer entry already applied wins.
+    elseif cur[1] == 'scheduled' or cur[1] == 'retrying' then
       redis.call('ZREM', schedule_key, id)
       redis.call('HSET', h, 'intake_id', op.entry)
       set_status(id, 'cancelled', '')
+    elseif cur[1] == 'sending' then
+      -- Too late to stop this attempt; applied if it ends by going back to the queue (take_over).
+      redis.call('DEL', pending_key(id))
+      redis.call('HDEL', h, 'reschedule_requested')
+      redis.call('HSET', h, 'cancel_requested', op.entry, 'intake_id', op.entry)
+    elseif cur[1] == 'rejected' then
+      -- No valid schedule was ever applied: a tombstone as above, so that a schedule older than
+      -- this cancel, applied later by another instance, cannot bring the key back.
+      redis.call('HDEL', h, 'entry')
+      set_status(id, 'cancelled', '', {'tombstone', '1', 'intake_id', op.entry})
     end
   end
 end
@@ -310,10 +375,11 @@ use_stats(ARGV[9])
 local stale = redis.call('ZRANGEBYSCORE', inflight_key, '-inf', now_ms, 'LIMIT', 0, limit)
 for _, id in ipairs(stale) do
   redis.call('ZREM', inflight_key, id)
-  if redis.call('HGET', msg_key(id), 'status') == 'sending' then
+  local m = redis.call('HMGET', msg_key(id), 'status', 'cancel_requested', 'reschedule_requested')
+  local unknown = {'outcome_unknown', '1'}
+  if m[1] == 'sending' and not take_over(id, m[2], m[3], unknown, unknown) then
     redis.call('ZADD', schedule_key, now_ms, id)
-    set_status(id, 'retrying', 'lease expired while sending: outcome unknown', {'outcome_unknown', '1'},
-               {'outcome_unknown', '1'})
+    set_status(id, 'retrying', 'lease expired while sending: outcome unknown', unknown, unknown)
   end
 end
 
@@ -357,12 +423,14 @@ local outcomes = cjson.decode(ARGV[7])
 local index_ttl = tonumber(ARGV[8])
 use_stats(ARGV[9])
 local look_for_parked = any_parked()
-local optional_fields = {'provider_message_id', 'segments', 'encoding', 'parts', 'next_attempt_at'}
+local optional_fields = {'provider_message_id', 'segments', 'encoding', 'parts'}
 local released = {}  -- leases ended, removed with one ZREM
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
-  local m = redis.call('HMGET', h, 'status', 'error', unpack(event_fields))
-  local known = named(m, 2, m[1])
+  local m = redis.call('HMGET', h, 'status', 'error', 'cancel_requested', 'reschedule_requested',
+                       unpack(event_fields))
+  local known = named(m, 4, m[1])
+  local cancel_requested, reschedule_requested = m[3], m[4]
   -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
   -- message was claimed again must not overwrite the newer attempt.
   if m[1] == 'sending' and known.attempts == tostring(c.attempt) then
@@ -382,12 +450,22 @@ for _, c in ipairs(outcomes) do
     -- given back.
     if c.not_attempted then known.attempts = redis.call('HINCRBY', h, 'attempts', -1) end
     if c.status == 'deferred' then
-      local back = (c.previous_status == 'retrying') and 'retrying' or 'scheduled'
-      local due = {'due_at', c.next_attempt_at, 'deferred', c.deferred}
-      redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
-      set_status(c.id, back, m[2] or '', due, due, known)
+      if not take_over(c.id, cancel_requested, reschedule_requested, nil, nil, known) then
+        local back = (c.previous_status == 'retrying') and 'retrying' or 'scheduled'
+        local due = {'due_at', c.next_attempt_at, 'deferred', c.deferred}
+        redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
+        set_status(c.id, back, m[2] or '', due, due, known)
+      end
+    elseif c.status == 'retrying' then
+      if not take_over(c.id, cancel_requested, reschedule_requested, fields, extra, known) then
+        if c.next_attempt_at and c.next_attempt_at ~= '' then
+          append(fields, {'next_attempt_at', c.next_attempt_at})
+        end
+        redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
+        set_status(c.id, c.status, c.error, fields, extra, known)
+      end
     else
-      if c.status == 'retrying' then redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id) end
+      extra = too_late(c.id, cancel_requested, reschedule_requested, extra)
       set_status(c.id, c.status, c.error, fields, extra, known)
       if c.status == 'sent' then
         index_sent(c.id, c.provider or '', c.provider_message_id, index_ttl, look_for_parked)
