@@ -2,12 +2,10 @@
 // through the Store with explicit inbox entry ids and a clock the test sets, so that entries can
 // be applied out of stream order (as two daemon instances reading one consumer group do) and an
 // attempt can end exactly when the test wants (sent, failed, deferred, a lease that ran out).
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/store.hpp"
 #include "integration/scenario.hpp"
+#include "integration/scripted_store.hpp"
 
 using namespace rappel;
 using namespace rappel::test;
@@ -18,31 +16,10 @@ namespace {
 
 constexpr Millis kStart = 1796115600000;  // 2026-12-01T09:00:00Z
 
-// The real scripts through the real Store; every call runs to its end.
-struct Intake {
-  boost::asio::io_context io;
-  std::shared_ptr<RedisClient> redis;
-  std::unique_ptr<Store> store;
-  Millis now = kStart;
-
-  explicit Intake(const std::string& config_path) {
-    ProviderContext ctx{io, nullptr};
-    auto config = load_config(config_path, ctx);
-    redis = std::make_shared<RedisClient>(io, config->redis, "test");
-    redis->start();
-    store = std::make_unique<Store>(redis, config->store, [this] { return now; });
-    run([&](auto done) { store->ensure_group(done); });
-  }
-  ~Intake() { redis->close(); }
-
-  void run(const std::function<void(Store::Done)>& call) {
-    bool finished = false;
-    std::string error;
-    call([&](const std::string& e) { error = e, finished = true; });
-    io.restart();
-    while (!finished) io.run_one();
-    REQUIRE(error == "");
-  }
+// The real scripts through the real Store (scripted_store.hpp), with inbox entries numbered in
+// stream order.
+struct Intake : ScriptedStore {
+  explicit Intake(const std::string& config_path) : ScriptedStore(config_path) { now = kStart; }
 
   // Entry "<n>-0" of the inbox, i.e. the n-th in stream order.
   static IntakeOp op(K kind, int n, const std::string& key, const std::string& place = "Melun") {
@@ -58,23 +35,7 @@ struct Intake {
     if (kind == K::reject) o.error = "recipient.phone: not a mobile number (landline)";
     return o;
   }
-  void apply(const IntakeOp& o) {
-    run([&](auto done) { store->apply_intake({o}, done); });
-  }
-  std::vector<ClaimedMessage> claim(std::chrono::milliseconds lease = 2min) {
-    bool finished = false;
-    Claim claimed;
-    store->claim(100, lease, [&](Claim c, const std::string& error) {
-      REQUIRE(error == "");
-      claimed = std::move(c), finished = true;
-    });
-    io.restart();
-    while (!finished) io.run_one();
-    return claimed.messages;
-  }
-  void complete(Completion c) {
-    run([&](auto done) { store->complete({c}, done); });
-  }
+  void apply(const IntakeOp& o) { intake({o}); }
 };
 
 Completion outcome(const ClaimedMessage& m, const std::string& status) {

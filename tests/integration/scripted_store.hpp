@@ -76,6 +76,9 @@ struct ScriptedStore {
     while (!finished) io.run_one();
     return claimed.messages;
   }
+  void complete(const Completion& c) {
+    run([&](auto done) { store->complete({c}, done); });
+  }
   void complete(const ClaimedMessage& m, const std::string& status, int segments = 0,
                 const std::string& error = "") {
     Completion c;
@@ -83,7 +86,7 @@ struct ScriptedStore {
     c.segments = segments;
     c.error = error;
     if (status == "retrying") c.next_attempt_ms = now + 3600'000;
-    run([&](auto done) { store->complete({c}, done); });
+    complete(c);
   }
   void complete_all(std::map<std::string, std::pair<std::string, int>> outcomes) {
     auto claimed = claim();
