@@ -32,7 +32,7 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   std::size_t end = max_bytes;
-  // Back over continuation bytes (10xxxxxx) to the start of the character that would be cut.
+  // Back over continuation bytes (top bits 10) to the start of the character that would be cut.
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end);
 }

@@ -57,6 +57,20 @@ std::string smtp_settings(const SmtpTestServer& smtp) {
          R"(", password: "${RAPPEL_E2E_SMTP_PASSWORD}", ca_file: ")" + smtp.ca_file() + "\"";
 }
 
+// SMS Factor for 77, its circuit opening at the first failure, with Netsize as its fallback.
+TestConfig with_fallback(const ProviderServer& sms_factor, const ProviderServer& netsize,
+                         const std::string& cooldown) {
+  TestConfig config;
+  config.extra_providers =
+      "  sms-factor-77: {type: sms_factor, token: \"${RAPPEL_E2E_SMSFACTOR_TOKEN}\", url: \"" +
+      sms_factor.url("/send") + "\", circuit: {failures: 1, cooldown: " + cooldown + "}}\n" +
+      netsize_account("netsize-77", netsize);
+  config.departments =
+      "  \"77\": {sms: {provider: sms-factor-77, fallback: netsize-77}, retry: {base: 1s, cap: "
+      "1s}}\n";
+  return config;
+}
+
 // A stand-in whose answer depends on how many requests came before, and which notes when each
 // request arrived (for "nothing was sent after the expiry").
 struct Script {
@@ -208,15 +222,7 @@ TEST_CASE("a gateway timeout (504) pins the message to its provider, never the f
   };
   ProviderServer sms_factor(script.handler());
   ProviderServer netsize([](const RecordedRequest&) { return ScriptedResponse{200, kNetsizeOk}; });
-  TestConfig config;
-  config.extra_providers =
-      "  sms-factor-77: {type: sms_factor, token: \"${RAPPEL_E2E_SMSFACTOR_TOKEN}\", url: \"" +
-      sms_factor.url("/send") + "\", circuit: {failures: 1, cooldown: 2s}}\n" +
-      netsize_account("netsize-77", netsize);
-  config.departments =
-      "  \"77\": {sms: {provider: sms-factor-77, fallback: netsize-77}, retry: {base: 1s, cap: "
-      "1s}}\n";
-  Scenario s(config);
+  Scenario s(with_fallback(sms_factor, netsize, "2s"));
   s.start_daemon();
   s.enqueue(reminder("rdv-gateway"));
   REQUIRE(s.wait_status("rdv-gateway:sms", "retrying"));
@@ -237,15 +243,7 @@ TEST_CASE("a 503 is a refusal: the fallback sends the message, no unknown outcom
     return ScriptedResponse{503, "<html>Maintenance en cours</html>"};
   });
   ProviderServer netsize([](const RecordedRequest&) { return ScriptedResponse{200, kNetsizeOk}; });
-  TestConfig config;
-  config.extra_providers =
-      "  sms-factor-77: {type: sms_factor, token: \"${RAPPEL_E2E_SMSFACTOR_TOKEN}\", url: \"" +
-      sms_factor.url("/send") + "\", circuit: {failures: 1, cooldown: 30s}}\n" +
-      netsize_account("netsize-77", netsize);
-  config.departments =
-      "  \"77\": {sms: {provider: sms-factor-77, fallback: netsize-77}, retry: {base: 1s, cap: "
-      "1s}}\n";
-  Scenario s(config);
+  Scenario s(with_fallback(sms_factor, netsize, "30s"));
   s.start_daemon();
   s.enqueue(reminder("rdv-busy"));
   REQUIRE(s.wait_status("rdv-busy:sms", "sent"));
