@@ -35,20 +35,30 @@ TestConfig sms_factor_config(const ProviderServer& server) {
   return config;
 }
 
+// A daemon whose reminder `key` is with the provider, held there (held_then_503): `sending`.
+struct HeldAttempt {
+  Script script;
+  ProviderServer server;
+  Scenario s;
+
+  explicit HeldAttempt(const std::string& key)
+      : server(script.handler()), s(sms_factor_config(server)) {
+    script.answer = held_then_503;  // read per request: set before the first one
+    export_secrets();
+    s.start_daemon();
+    s.enqueue(reminder(key));
+    REQUIRE(eventually([&] { return script.count() == 1; }, 15s));
+    REQUIRE(s.status(key + ":sms") == "sending");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a cancel that arrives while the SMS is with a failing provider is not sent on retry",
           "[integration][cancel-sending]") {
-  export_secrets();
-  Script script;
-  script.answer = held_then_503;
-  ProviderServer server(script.handler());
-  Scenario s(sms_factor_config(server));
-  s.start_daemon();
-  s.enqueue(reminder("rdv-8101-reminder"));
-  // The provider holds the first request: the message is being sent.
-  REQUIRE(eventually([&] { return script.count() == 1; }, 15s));
-  REQUIRE(s.status("rdv-8101-reminder:sms") == "sending");
+  HeldAttempt held("rdv-8101-reminder");  // the provider holds the first request
+  auto& s = held.s;
+  auto& server = held.server;
   std::string cancel = s.enqueue({{"op", "cancel"}, {"key", "rdv-8101-reminder"}});
   REQUIRE(applied(s));
   CHECK(s.status("rdv-8101-reminder:sms") == "sending");  // applied during the attempt
@@ -70,15 +80,9 @@ TEST_CASE("a cancel that arrives while the SMS is with a failing provider is not
 
 TEST_CASE("a reschedule that arrives while the SMS is with a failing provider sends the new one",
           "[integration][cancel-sending]") {
-  export_secrets();
-  Script script;
-  script.answer = held_then_503;
-  ProviderServer server(script.handler());
-  Scenario s(sms_factor_config(server));
-  s.start_daemon();
-  s.enqueue(reminder("rdv-8102-reminder"));
-  REQUIRE(eventually([&] { return script.count() == 1; }, 15s));
-  REQUIRE(s.status("rdv-8102-reminder:sms") == "sending");
+  HeldAttempt held("rdv-8102-reminder");
+  auto& s = held.s;
+  auto& server = held.server;
   // The appointment moved: another place, and the reminder is due in 3 s.
   json moved = reminder("rdv-8102-reminder");
   moved["data"]["place"] = "Maison des solidarités, Fontainebleau";

@@ -69,20 +69,30 @@ std::string header_value(const std::string& message, const std::string& name) {
   return message.substr(at, message.find("\r\n", at) - at);
 }
 
+// An `smtp` account in front of aiosmtpd, on its own event loop.
+struct SmtpAccount {
+  SmtpTestServer server;
+  boost::asio::io_context io;
+  CurlMulti curl{io};
+  ProviderContext ctx{io, &curl};
+  ConfigMap settings;
+  std::unique_ptr<Provider> provider;
+
+  explicit SmtpAccount(const std::string& from = "ne-pas-repondre@rdv-solidarites.fr")
+      : settings(config(account_yaml(server) + "from: " + from + "\n")),
+        provider(make_smtp_provider(settings, ctx)) {}
+  SendResult send_one(const Outbound& message) { return send(io, *provider, message); }
+};
+
 }  // namespace
 
 TEST_CASE("smtp provider sends the built email with X-Mailin-custom", "[smtp_provider]") {
-  SmtpTestServer server;
-  boost::asio::io_context io;
-  CurlMulti curl(io);
-  ProviderContext ctx{io, &curl};
-  ConfigMap settings =
-      config(account_yaml(server) + "from: RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>\n");
-  auto provider = make_smtp_provider(settings, ctx);
-  CHECK_NOTHROW(settings.reject_unknown_keys());
-  CHECK(provider->channel() == Channel::email);
+  SmtpAccount account("RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>");
+  auto& server = account.server;
+  CHECK_NOTHROW(account.settings.reject_unknown_keys());
+  CHECK(account.provider->channel() == Channel::email);
 
-  SendResult result = send(io, *provider, reminder_email());
+  SendResult result = account.send_one(reminder_email());
   CHECK(result.outcome == Outcome::accepted);
   CHECK(result.provider_message_id ==
         message_id_for("rdv-4521-reminder:email", "ne-pas-repondre@rdv-solidarites.fr"));
@@ -96,19 +106,14 @@ TEST_CASE("smtp provider sends the built email with X-Mailin-custom", "[smtp_pro
 
 TEST_CASE("smtp provider: a 120-character key comes back in Brevo's event as it was sent",
           "[smtp_provider]") {
-  SmtpTestServer server;
-  boost::asio::io_context io;
-  CurlMulti curl(io);
-  ProviderContext ctx{io, &curl};
-  ConfigMap settings = config(account_yaml(server) + "from: ne-pas-repondre@rdv-solidarites.fr\n");
-  auto provider = make_smtp_provider(settings, ctx);
+  SmtpAccount account;
   std::string key = "cd62/arras:usager-" + std::string(70, '7') + "-rappel_j2@rdv+";
   key += std::string(120 - key.size(), 'x');
   REQUIRE(key.size() == 120);
   Outbound message = reminder_email();
   message.id = key + ":email";
-  REQUIRE(send(io, *provider, message).outcome == Outcome::accepted);
-  std::string received = server.message(1);
+  REQUIRE(account.send_one(message).outcome == Outcome::accepted);
+  std::string received = account.server.message(1);
   CHECK(received.find("X-Mailin-custom: " + message.id + "\r\n") != std::string::npos);
 
   // Brevo's webhook echoes the header's value; the event finds the message by it.
@@ -123,13 +128,8 @@ TEST_CASE("smtp provider: a 120-character key comes back in Brevo's event as it 
 }
 
 TEST_CASE("smtp provider reports a refused recipient as permanent", "[smtp_provider]") {
-  SmtpTestServer server;
-  boost::asio::io_context io;
-  CurlMulti curl(io);
-  ProviderContext ctx{io, &curl};
-  ConfigMap settings = config(account_yaml(server) + "from: ne-pas-repondre@rdv-solidarites.fr\n");
-  auto provider = make_smtp_provider(settings, ctx);
-  SendResult result = send(io, *provider, reminder_email("reject-camille@example.fr"));
+  SmtpAccount account;
+  SendResult result = account.send_one(reminder_email("reject-camille@example.fr"));
   CHECK(result.outcome == Outcome::permanent);
   CHECK(result.error.find("camille") == std::string::npos);
 }
