@@ -11,7 +11,10 @@ namespace rappel::scripts {
 constexpr int kCommonArgs = 6;
 
 // Each script's last ARGV is the statistics argument (stats_script_arg in stats.hpp).
-const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
+const LuaScript& intake();  // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
+// Not a state change, without the common ARGV: KEYS inbox; ARGV group, consumer, "0" or ">",
+// count, bytes, max payload bytes, max entry bytes (see store_scripts.cpp).
+const LuaScript& read_inbox();
 const LuaScript& claim();     // ARGV+: limit, lease_ms, stats
 const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
                               // stats
