@@ -26,8 +26,14 @@ struct MimeOptions {
 // (and the From domain) so that duplicates can be recognised.
 std::string build_email(const Outbound& message, const MimeOptions& options);
 
-// The Message-ID header value build_email uses, e.g. "<rdv-4521-reminder.email@rappel.example.fr>".
+// The Message-ID header value build_email uses, e.g. "<rdv-4521-reminder.email@rappel.example.fr>":
+// message_token(id) at the From's domain.
 std::string message_id_for(std::string_view id, std::string_view from);
+
+// A message id made into a dot-atom that no other id gives ("rdv-4521:email" ->
+// "rdv-4521.email", "a/b:email" -> "a=2Fb.email"): the left part of the Message-ID and the `file`
+// outbox's file name. Only letters, digits, '-', '_', '.' and '=', never a leading or trailing dot.
+std::string message_token(std::string_view id);
 
 bool is_valid_email_address(std::string_view address);
 

@@ -7,7 +7,7 @@ RAPPEL_PACKAGES=(
   libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev prometheus-cpp-dev catch2 tzdata
   redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
-  ruby-redis openssl systemd groff-base man-db dpkg-dev
+  python3-icalendar ruby-redis openssl systemd groff-base man-db dpkg-dev
 )
 # Only for `scripts/test --fuzz`: clang is large, and the normal suite does not need it.
 RAPPEL_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
