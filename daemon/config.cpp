@@ -8,7 +8,9 @@
 #include "daemon/config_node.hpp"
 #include "daemon/delivery_settings.hpp"
 #include "daemon/french_dates.hpp"
+#include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
+#include "daemon/smtp_client.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -277,6 +279,10 @@ std::optional<ChannelRoute> read_route(ConfigMap& dept, const Config& config, Ch
     route.sender = section->string_or("sender", route.sender);
     d.max_segments = section->integer_or("max_segments", d.max_segments, 1, 10);
     d.allowed_regions = section->string_list_or("allowed_regions", d.allowed_regions);
+  } else {
+    route.organizer = section->string_or("organizer", route.organizer);
+    if (!route.organizer.empty() && !is_valid_email_address(envelope_address(route.organizer)))
+      section->fail("organizer", "expected \"Name <address>\" or an address");
   }
   check_route(*section, config, channel, route, !had_provider);
   section->reject_unknown_keys();

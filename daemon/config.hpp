@@ -30,9 +30,10 @@ struct RetryPolicy {
 };
 
 struct ChannelRoute {
-  std::string provider;  // account name under `providers:`
-  std::string fallback;  // account name, or empty
-  std::string sender;    // SMS sender name (overrides the account's)
+  std::string provider;   // account name under `providers:`
+  std::string fallback;   // account name, or empty
+  std::string sender;     // SMS sender name (overrides the account's)
+  std::string organizer;  // email: the calendar's ORGANIZER, "Name <address>"; empty: the From
 };
 
 struct DepartmentConfig {

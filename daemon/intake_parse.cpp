@@ -2,6 +2,7 @@
 #include "daemon/intake_parse.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,27 @@ void check_data_time(const json& data, const char* name) {
   if (!v->is_string() || !parse_instant(v->get_ref<const std::string&>()))
     throw Rejection{std::string("field 'data.") + name +
                     "' is not an ISO-8601 time with an offset (e.g. 2026-12-03T10:30:00+01:00)"};
+}
+
+// data.revision, the backend's own revision number of the appointment: the calendar invitation's
+// SEQUENCE (RFC 5545 integer; a cancellation adds one, so 2^31 - 2 at most).
+void check_data_revision(const json& data) {
+  const json* v = field(data, "revision");
+  if (!v || v->is_null()) return;
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0 ||
+      v->get<std::int64_t>() > kMaxCalendarRevision)
+    throw Rejection{"field 'data.revision' must be an integer from 0 to " +
+                    std::to_string(kMaxCalendarRevision)};
+}
+
+// The milliseconds of an inbox entry id ("1764950400000-0"): when the backend wrote the entry.
+// Redis never lets them go back in one stream, so a later revision of an appointment has a later
+// time (the calendar's SEQUENCE and DTSTAMP, daemon/render.cpp).
+std::optional<Millis> entry_time(std::string_view entry_id) {
+  Millis ms = 0;
+  auto [end, ec] = std::from_chars(entry_id.data(), entry_id.data() + entry_id.size(), ms);
+  if (ec != std::errc() || end == entry_id.data() || ms <= 0) return std::nullopt;
+  return ms;
 }
 
 void reject_unknown_fields(const json& object, std::initializer_list<std::string_view> known,
@@ -135,6 +157,7 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
   if (!data.is_object()) throw Rejection{"field 'data' must be an object"};
   check_data_time(data, "starts_at");
   check_data_time(data, "ends_at");
+  check_data_revision(data);
 
   std::vector<IntakeOp> ops;
   IntakeOp schedule = base;
@@ -152,7 +175,9 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
     }
   }
   if (!schedule.channels.empty()) {
-    schedule.content = json{{"recipient", *recipient}, {"data", data}}.dump();
+    json content = {{"recipient", *recipient}, {"data", data}};
+    if (auto ms = entry_time(base.entry)) content["entry_ms"] = *ms;
+    schedule.content = content.dump();
     ops.insert(ops.begin(), std::move(schedule));
   }
   return ops;

@@ -165,14 +165,18 @@ Part calendar_part(std::string_view ics, std::string_view method) {
           mime::base64(ics)};
 }
 
-// The body: text alone, text+html as alternatives, the calendar attached next to either.
-Part body_of(const Outbound& message) {
+// The body: text alone, text+html as alternatives, the calendar attached next to either, its
+// ORGANIZER the département's or the email's From.
+Part body_of(const Outbound& message, std::string_view from) {
   const EmailContent& email = message.email();
   Part content = text_part("plain", email.text);
   if (!email.html.empty())
     content = multipart(message.id, "alternative", {content, text_part("html", email.html)});
-  if (!email.ics.empty())
-    content = multipart(message.id, "mixed", {content, calendar_part(email.ics, email.ics_method)});
+  if (!email.ics.empty()) {
+    Mailbox organizer = parse_mailbox(email.ics_organizer.empty() ? from : email.ics_organizer);
+    std::string ics = ics_with_organizer(email.ics, organizer.name, organizer.address);
+    content = multipart(message.id, "mixed", {content, calendar_part(ics, email.ics_method)});
+  }
   return content;
 }
 
@@ -284,7 +288,7 @@ std::string build_email(const Outbound& message, const MimeOptions& options) {
     out += is_raw_word(name, value) ? name + ": " + value + "\r\n"
                                     : mime::folded_header(name, text_tokens(value));
   }
-  Part body = body_of(message);
+  Part body = body_of(message, options.from);
   out += body.headers;
   out += "\r\n";
   out += body.body;

@@ -64,6 +64,9 @@ struct EmailContent {
   std::string html;        // text/html body, may be empty
   std::string ics;         // iCalendar object, may be empty
   std::string ics_method;  // PUBLISH or CANCEL when ics is set
+  // The calendar's ORGANIZER ("Name <address>" or an address): the département's email.organizer;
+  // empty: the email's From (build_email adds it).
+  std::string ics_organizer;
 };
 
 struct Outbound {

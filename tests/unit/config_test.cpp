@@ -152,6 +152,21 @@ TEST_CASE("an SMS route to an email provider is reported", "[config]") {
             "departments.93.email.provider: provider account 'journal' does not send email");
 }
 
+TEST_CASE("a département's calendar organizer is an address, inherited from default", "[config]") {
+  ScratchDir dir;
+  std::string yaml = base_yaml();
+  yaml.replace(yaml.find("email: {provider: outbox}"), 25,
+               "email: {provider: outbox, organizer: \"RDV Solidarités <rdv@example.fr>\"}");
+  auto config = load(dir, yaml + "  \"77\":\n    email: {organizer: pmi@seine-et-marne.fr}\n" +
+                              "  \"93\": {name: Seine-Saint-Denis}\n");
+  CHECK(config->department("77")->email->organizer == "pmi@seine-et-marne.fr");
+  CHECK(config->department("93")->email->organizer == "RDV Solidarités <rdv@example.fr>");
+  CHECK(
+      load_error(dir, base_yaml() + "  \"77\":\n    email: {provider: outbox, organizer: PMI}\n") ==
+      at(dir, 10, 42) +
+          "departments.77.email.organizer: expected \"Name <address>\" or an address");
+}
+
 TEST_CASE("a code that is not a French département is refused", "[config]") {
   ScratchDir dir;
   // The error points at the département's settings (column 9, after `  "20": `).

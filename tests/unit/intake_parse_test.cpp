@@ -384,3 +384,28 @@ TEST_CASE("deeply nested payloads are refused before anything walks them", "[int
                      {"place", {{"name", "MDS de Meaux"}, {"address", {"12 rue de la Gare"}}}}};
   CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
 }
+
+// The calendar's SEQUENCE and DTSTAMP come from the entry's time (daemon/mime.hpp,
+// calendar_revision): intake keeps it with the content, the only place that knows it.
+TEST_CASE("the entry's time is kept with the content for the calendar", "[intake]") {
+  auto ops = parse(reminder());
+  REQUIRE(ops.size() == 1);
+  CHECK(json::parse(ops[0].content)["entry_ms"] == 1764581400000);
+  auto odd = parse_intake_entry("not-an-id", {{"payload", reminder().dump()}}, config(), kNow);
+  REQUIRE(odd.size() == 1);
+  CHECK_FALSE(json::parse(odd[0].content).contains("entry_ms"));
+}
+
+TEST_CASE("data.revision, when given, is a calendar sequence", "[intake]") {
+  json payload = reminder();
+  for (json good : {json(0), json(12), json(2147483646), json(nullptr)}) {
+    payload["data"]["revision"] = good;
+    INFO(good.dump());
+    CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
+  }
+  for (json bad : {json(-1), json(2147483647), json(1.5), json("3"), json::array()}) {
+    payload["data"]["revision"] = bad;
+    INFO(bad.dump());
+    CHECK(reason(payload) == "field 'data.revision' must be an integer from 0 to 2147483646");
+  }
+}
