@@ -27,6 +27,14 @@ install_missing_packages() {
   fi
 }
 
+# install_node_test_modules DIR: ical.js (Mozilla's calendar parser, from the npm registry) into
+# DIR/node, where tests/integration/calendar_test.cpp reads calendar invitations with it (the test
+# runs the same npm install itself when this has not been done).
+install_node_test_modules() {
+  [ -f "$1/node/node_modules/ical.js/package.json" ] && return 0
+  npm install --prefix "$1/node" --no-audit --no-fund --no-save --loglevel=error ical.js@2.2.1
+}
+
 # build DIR TARGET [extra cmake args...]   (TARGET "all" for everything)
 build_rappel() {
   local dir=$1 target=$2
