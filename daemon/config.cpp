@@ -186,6 +186,7 @@ void read_http(ConfigMap& root, Config& config) {
   config.http.read_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       h->duration_or("read_timeout", config.http.read_timeout));
   if (config.http.read_timeout.count() < 1) h->fail("read_timeout", "must be at least 1s");
+  config.http.max_connections = h->integer_or("max_connections", 256, 1, 100000);
   h->reject_unknown_keys();
 }
 

@@ -197,10 +197,13 @@ SendResult http_failure(Outcome outcome, std::string_view label, const HttpRespo
 }
 
 SendResult transport_failure(std::string_view label, const HttpResponse& response) {
-  std::string error = std::string(label) + (response.timed_out ? ": timed out" : ": no response");
+  std::string error = std::string(label) + (response.timed_out        ? ": timed out"
+                                            : response.local_shortage ? ": not sent"
+                                                                      : ": no response");
   if (!response.transport_error.empty()) error += " (" + response.transport_error + ")";
   SendResult r = SendResult::failure(Outcome::transient, std::move(error));
   r.outcome_unknown = response.maybe_delivered;
+  r.local_failure = response.local_shortage;
   return r;
 }
 

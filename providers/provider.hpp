@@ -39,12 +39,15 @@ struct SendResult {
   std::string error;  // the provider's own words on failure (never personal data)
   std::optional<std::chrono::seconds> retry_after;
   bool outcome_unknown = false;  // e.g. a timeout after the request was sent: it may have gone out
+  // A transient failure for lack of a resource of this machine (file descriptors, memory): retried
+  // like any transient one, but never counted against the provider's circuit.
+  bool local_failure = false;
 
   static SendResult accepted(std::string id, int parts = 0) {
-    return {Outcome::accepted, std::move(id), parts, {}, {}, false};
+    return {Outcome::accepted, std::move(id), parts, {}, {}, false, false};
   }
   static SendResult failure(Outcome o, std::string error) {
-    return {o, {}, 0, std::move(error), {}, false};
+    return {o, {}, 0, std::move(error), {}, false, false};
   }
 };
 

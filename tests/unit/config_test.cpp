@@ -18,6 +18,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
+#include "daemon/fd_limit.hpp"
 
 namespace fs = std::filesystem;
 using namespace rappel;
@@ -368,4 +369,27 @@ TEST_CASE("is_french_department_code accepts exactly the départements", "[confi
   for (std::string_view code :
        {"00", "20", "96", "99", "970", "977", "2a", "2b", "2C", "1", "001", "9", " 77", "77 ", ""})
     CHECK_FALSE(is_french_department_code(code));
+}
+
+// Issue 13: sends and HTTP clients share the descriptors; a configuration that cannot fit the
+// open files limit is named, with the settings to change, by the daemon and check-config.
+TEST_CASE("http.max_connections is read, and the descriptor budget is checked against a limit",
+          "[config][fds]") {
+  ScratchDir dir;
+  auto config = load(dir, base_yaml() +
+                              "dispatch: {max_in_flight: 300}\n"
+                              "http: {listen: \"127.0.0.1:0\", max_connections: 100}\n");
+  REQUIRE(config);
+  CHECK(config->http.max_connections == 100);
+  CHECK(descriptors_needed(*config) == 300 + 100 + kReservedDescriptors);
+  CHECK_FALSE(descriptor_shortfall(*config, {65536, 65536}));
+  CHECK_FALSE(descriptor_shortfall(*config, {464, 464}));
+  auto shortfall = descriptor_shortfall(*config, {463, 4096});
+  REQUIRE(shortfall);
+  CHECK_THAT(*shortfall, Catch::Contains("(463)") && Catch::Contains("464") &&
+                             Catch::Contains("dispatch.max_in_flight (300)") &&
+                             Catch::Contains("http.max_connections (100)") &&
+                             Catch::Contains("LimitNOFILE="));
+  CHECK_THAT(load_error(dir, base_yaml() + "http: {max_connections: 0}\n"),
+             Catch::Contains("max_connections"));
 }
