@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/clock.hpp"
+#include "daemon/priority.hpp"
 #include "daemon/redis_client.hpp"
 #include "providers/provider.hpp"
 
@@ -33,7 +34,8 @@ struct StoreSettings {
 
   std::string inbox() const { return prefix + ":inbox"; }
   std::string events() const { return prefix + ":events"; }
-  std::string schedule() const { return prefix + ":schedule"; }
+  std::string schedule() const { return prefix + ":schedule"; }  // the normal priority's
+  std::string schedule(Priority p) const { return schedule_key(prefix, p); }
   std::string inflight() const { return prefix + ":inflight"; }
   std::string message(const std::string& id) const { return prefix + ":msg:" + id; }
   std::string content(const std::string& id) const { return prefix + ":content:" + id; }
@@ -48,6 +50,7 @@ struct IntakeOp {
   std::string department;
   std::string event;
   std::vector<std::string> channels;
+  Priority priority = Priority::normal;
   Millis send_at_ms = 0;
   Millis expires_at_ms = 0;  // 0: never
   std::string content;       // JSON {"recipient":..., "data":...}
@@ -61,6 +64,7 @@ struct ClaimedMessage {
   Millis expires_at_ms = 0;
   std::string previous_status;  // scheduled or retrying: what a deferral goes back to
   std::string pinned_provider;  // set once an attempt had an unknown outcome: only this account
+  Priority priority = Priority::normal;
 };
 
 struct Claim {
@@ -113,7 +117,8 @@ class Store {
   using Done = std::function<void(const std::string& error)>;
   void ensure_group(Done done);
   void apply_intake(const std::vector<IntakeOp>& ops, Done done);
-  void claim(int limit, std::chrono::milliseconds lease,
+  // Due messages, higher priorities first, each lower one keeping `lower_share` of the batch.
+  void claim(int limit, std::chrono::milliseconds lease, double lower_share,
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
   // Pushes the leases of messages this daemon still holds to now + `lease`. Only leases still
