@@ -21,6 +21,12 @@ std::string script_json(const nlohmann::json& batch) {
 
 }  // namespace
 
+std::string credit_text(double credits) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.15g", credits);
+  return buf;
+}
+
 Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings,
              std::function<Millis()> clock)
     : redis_(std::move(redis)), settings_(std::move(settings)), clock_(std::move(clock)) {}
@@ -233,6 +239,18 @@ void Store::account_event(const std::string& status, const std::string& account,
                    "at",
                    iso_utc(now)},
                   [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
+}
+
+void Store::low_credit(const std::string& account, double credits, long low,
+                       std::function<void(bool added, const std::string& error)> done) {
+  auto args = common_args(clock_());
+  args.push_back(account);
+  args.push_back(credit_text(credits));
+  args.push_back(std::to_string(low));
+  redis_->eval(scripts::low_credit(), keys(), args,
+               [done = std::move(done)](const redisReply* reply, const std::string& error) {
+                 done(error.empty() && reply && reply_integer(reply) == 1, error);
+               });
 }
 
 void Store::apply_receipts(

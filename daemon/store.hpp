@@ -104,6 +104,9 @@ inline Completion completion_of(const ClaimedMessage& m) {
   return c;
 }
 
+// A credit as the events and logs show it: 642, 9.5 (no trailing zeros).
+std::string credit_text(double credits);
+
 class Store {
  public:
   // `clock` gives the scripts' "now" (tests choose it to write statistics on chosen days).
@@ -128,6 +131,11 @@ class Store {
   // An event about a provider account rather than a message (circuit opened or closed).
   void account_event(const std::string& status, const std::string& account,
                      const std::string& error, Done done);
+  // The account's credit against its low_credit: below it, a provider_low_credit event unless one
+  // was already added for this crossing (by any instance); at or above it, re-armed. `added`
+  // says whether this call added the event.
+  void low_credit(const std::string& account, double credits, long low,
+                  std::function<void(bool added, const std::string& error)> done);
   // Delivery reports of one account (intermediate ones are the caller's to drop); `results` says
   // for each one: applied, ignored (it would not move the message forward), parked (its message
   // is not sent yet, or its index not written yet) or unknown.

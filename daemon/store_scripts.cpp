@@ -16,6 +16,7 @@
 //   pmid:<account>:<provider message id>     string: our message id (receipt index, TTL)
 //   receipt:<account>:<provider message id>  string: a report that came before its index (TTL)
 //   receipt-id:<account>:<message id>        string: same, for reports that name our id
+//   credit-low:<account>  string: the credit that was reported low, until it is back (kLowCredit)
 #include "daemon/store_scripts.hpp"
 
 #include <string>
@@ -549,8 +550,32 @@ flush_stats()
 return results
 )LUA";
 
+// An account's credit seen below its low_credit (or not). One event per crossing for every daemon
+// instance together: <prefix>:credit-low:<account> is set at the first one and removed when the
+// credit is back, so a restart or another instance seeing the same low credit says nothing more.
+constexpr const char* kLowCredit = R"LUA(
+local account = ARGV[7]
+local credits = ARGV[8]
+local low = ARGV[9]
+local key = prefix .. ':credit-low:' .. account
+if tonumber(credits) >= tonumber(low) then
+  redis.call('DEL', key)
+  return 0
+end
+if not redis.call('SET', key, credits, 'NX') then return 0 end
+emit({'id', '', 'key', '', 'channel', '', 'department', '', 'status', 'provider_low_credit',
+      'attempt', '0', 'provider', account, 'provider_message_id', '',
+      'error', 'credit ' .. credits .. ' below low_credit ' .. low, 'at', now_iso,
+      'credits', credits})
+return 1
+)LUA";
+
 }  // namespace
 
+const LuaScript& low_credit() {
+  static const LuaScript script(std::string(kPrelude) + kLowCredit);
+  return script;
+}
 const LuaScript& intake() {
   static const LuaScript script(std::string(kPrelude) + kIntake);
   return script;
