@@ -130,6 +130,8 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
     config.dispatch.max_idle = d->duration_or("max_idle", config.dispatch.max_idle);
     config.dispatch.shutdown_grace =
         d->duration_or("shutdown_grace", config.dispatch.shutdown_grace);
+    config.dispatch.lower_priority_percent =
+        d->integer_or("lower_priority_percent", config.dispatch.lower_priority_percent, 1, 50);
     if (config.dispatch.lease < std::chrono::seconds(1)) d->fail("lease", "must be at least 1s");
     d->reject_unknown_keys();
   }
@@ -290,6 +292,25 @@ std::optional<ChannelRoute> read_route(ConfigMap& dept, const Config& config, Ch
   return route;
 }
 
+// `events: {<event>: {priority: high|normal|bulk}}` over `priorities` (inherited). The event must
+// be one the templates know: a misspelt name would silently leave its messages at normal.
+void read_event_priorities(ConfigMap& parent, const TemplateSet& templates,
+                           std::map<std::string, Priority, std::less<>>& priorities) {
+  auto events = parent.optional_map("events");
+  if (!events) return;
+  for (const auto& event : events->keys()) {
+    ConfigMap e = events->map(event);
+    if (!templates.has_event(event))
+      e.fail_here("unknown event '" + event + "' (no such template)");
+    std::string name = e.string("priority");
+    auto priority = priority_from_string(name);
+    if (!priority) e.fail("priority", "must be high, normal or bulk");
+    priorities[event] = *priority;
+    e.reject_unknown_keys();
+  }
+  events->reject_unknown_keys();
+}
+
 DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const Config& config,
                                  const DepartmentConfig& base,
                                  const std::string& default_templates) {
@@ -312,6 +333,7 @@ DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const
       dept.fail("templates", "no such directory: " + override_dir.string());
     d.templates = TemplateSet::load(default_templates, override_dir);
   }
+  read_event_priorities(dept, *d.templates, d.event_priorities);
   dept.reject_unknown_keys();
   return d;
 }
@@ -323,6 +345,7 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
   base.region = "FR";
   base.allowed_regions = default_allowed_regions();
   base.templates = TemplateSet::load(default_templates);
+  read_event_priorities(root, *base.templates, base.event_priorities);
   if (section.has("default")) {
     ConfigMap dflt = section.map("default");
     config.defaults = read_department(dflt, "default", config, base, default_templates);

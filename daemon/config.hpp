@@ -16,6 +16,7 @@
 
 #include "daemon/delivery_settings.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/priority.hpp"
 #include "daemon/redis_client.hpp"
 #include "daemon/store.hpp"
 #include "daemon/templates.hpp"
@@ -48,6 +49,15 @@ struct DepartmentConfig {
   RetryPolicy retry;
   std::optional<QuietHours> quiet_hours;  // off unless configured
   std::shared_ptr<const TemplateSet> templates;
+  // `events: {<event>: {priority: high}}`, top-level or per département, over the built-in
+  // defaults (new_creneau_available: bulk); an event not listed is normal.
+  std::map<std::string, Priority, std::less<>> event_priorities{
+      {"new_creneau_available", Priority::bulk}};
+
+  Priority priority_of(std::string_view event) const {
+    auto it = event_priorities.find(event);
+    return it == event_priorities.end() ? Priority::normal : it->second;
+  }
 };
 
 struct DispatchSettings {
@@ -59,6 +69,10 @@ struct DispatchSettings {
   std::chrono::milliseconds lease{120'000};   // a claimed message returns to the queue after
   std::chrono::milliseconds max_idle{1'000};  // longest sleep without looking at the schedule
   std::chrono::milliseconds shutdown_grace{10'000};
+  // The share of claims and rate-limit slots (percent) each lower priority keeps while higher
+  // ones wait, so that `bulk` is slowed by a burst of reminders, never stopped (priority.hpp).
+  int lower_priority_percent = 10;
+  double lower_priority_share() const { return lower_priority_percent / 100.0; }
 };
 
 struct IntakeSettings {

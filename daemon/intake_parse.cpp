@@ -85,6 +85,15 @@ std::optional<Millis> entry_time(std::string_view entry_id) {
   return ms;
 }
 
+// `"priority"`: absent or null for the event's configured priority.
+std::optional<Priority> read_priority(const json& payload) {
+  const json* v = field(payload, "priority");
+  if (!v || v->is_null()) return std::nullopt;
+  auto p = v->is_string() ? priority_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+  if (!p) throw Rejection{"field 'priority' must be \"high\", \"normal\" or \"bulk\""};
+  return p;
+}
+
 void reject_unknown_fields(const json& object, std::initializer_list<std::string_view> known,
                            std::string_view where) {
   for (const auto& [name, value] : object.items()) {
@@ -136,7 +145,7 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
                                      Millis now) {
   reject_unknown_fields(payload,
                         {"op", "key", "department", "event", "channels", "send_at", "expires_at",
-                         "recipient", "data"},
+                         "priority", "recipient", "data"},
                         "");
   base.department = required_string(payload, "department");
   base.event = required_string(payload, "event");
@@ -145,6 +154,7 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
   if (!dept) throw Rejection{"unknown département '" + base.department + "'"};
   if (!dept->templates->has_event(base.event))
     throw Rejection{"unknown event '" + base.event + "' (no such template)"};
+  base.priority = read_priority(payload).value_or(dept->priority_of(base.event));
   base.send_at_ms = optional_time(payload, "send_at").value_or(now);
   base.expires_at_ms = optional_time(payload, "expires_at").value_or(0);
 

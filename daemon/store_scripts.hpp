@@ -12,9 +12,10 @@ constexpr int kCommonArgs = 6;
 
 // Each script's last ARGV is the statistics argument (stats_script_arg in stats.hpp).
 const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
-const LuaScript& claim();     // ARGV+: limit, lease_ms, stats
+const LuaScript& claim();     // ARGV+: limit, lease_ms, stats, lower share, rounding [0,1)
 const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
                               // stats
+const LuaScript& low_credit();  // ARGV+: account, credits, low_credit; 1 when the event was added
 const LuaScript& receipts();  // ARGV+: account, JSON array of receipts, parked receipt TTL (s),
                               // stats
 

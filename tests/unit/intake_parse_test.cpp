@@ -231,7 +231,7 @@ TEST_CASE("op, key and channels are checked", "[intake]") {
 }
 
 TEST_CASE("unknown fields are refused at top level and in recipient", "[intake]") {
-  CHECK(reason(with(reminder(), "priority", "high")) == "unknown field 'priority'");
+  CHECK(reason(with(reminder(), "urgency", "high")) == "unknown field 'urgency'");
   CHECK(reason(with_recipient(reminder(), "address", "12 rue de la Gare")) ==
         "unknown field 'recipient.address'");
   CHECK(reason(json{{"op", "cancel"}, {"key", "rdv-48213"}, {"reason", "x"}}) ==
@@ -408,4 +408,17 @@ TEST_CASE("data.revision, when given, is a calendar sequence", "[intake]") {
     INFO(bad.dump());
     CHECK(reason(payload) == "field 'data.revision' must be an integer from 0 to 2147483646");
   }
+}
+
+TEST_CASE("priority: the event's default, or the entry's own \"priority\"", "[intake][priority]") {
+  CHECK(parse(reminder())[0].priority == Priority::normal);
+  CHECK(parse(with(reminder(), "event", "new_creneau_available"))[0].priority == Priority::bulk);
+  CHECK(parse(with(reminder(), "priority", "high"))[0].priority == Priority::high);
+  CHECK(parse(with(with(reminder(), "event", "new_creneau_available"), "priority", "normal"))[0]
+            .priority == Priority::normal);
+  CHECK(parse(with(reminder(), "priority", nullptr))[0].priority == Priority::normal);
+  const std::string why = "field 'priority' must be \"high\", \"normal\" or \"bulk\"";
+  CHECK(reason(with(reminder(), "priority", "urgent")) == why);
+  CHECK(reason(with(reminder(), "priority", "HIGH")) == why);
+  CHECK(reason(with(reminder(), "priority", 1)) == why);
 }
