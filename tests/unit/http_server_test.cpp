@@ -357,6 +357,12 @@ TEST_CASE("HttpServer lingers after a 413 so a client still sending reads it",
 // endpoint (health checks, receipts) stayed dead after the descriptors came back.
 TEST_CASE("HttpServer keeps accepting after running out of file descriptors",
           "[http_server][fds]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes need descriptors of their own (UBSan's vptr check opens a pipe to
+  // probe memory), so with none left they report false errors: this case runs in normal builds.
+  WARN("skipped under sanitizers: their runtimes need file descriptors");
+  return;
+#endif
   RunningServer s;
   s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
     respond(HttpServerResponse::text(200, "ok"));
