@@ -87,21 +87,10 @@ http::request<http::string_body> make(http::verb verb, std::string target, std::
   return r;
 }
 
-// Reads until the server closes the connection; returns what it sent.
-std::string read_to_close(tcp::socket& socket) {
-  std::string received;
-  beast::error_code ec;
-  char chunk[4096];
-  while (!ec) {
-    size_t n = socket.read_some(asio::buffer(chunk), ec);
-    received.append(chunk, n);
-  }
-  return received;
-}
-
-// Like read_to_close, but gives up after `limit` without data (a server that never answers must
-// fail the test, not hang it). Plain poll/recv: Asio's blocking reads would wait forever.
-std::string read_to_close_within(tcp::socket& socket, std::chrono::milliseconds limit) {
+// Reads until the server closes the connection; returns what it sent. Gives up after `limit`
+// without data, so a server that never answers fails the test instead of hanging it. Plain
+// poll/recv: Asio's blocking reads would wait forever.
+std::string read_to_close(tcp::socket& socket, std::chrono::milliseconds limit = 10s) {
   std::string received;
   char chunk[4096];
   for (;;) {
@@ -117,6 +106,14 @@ template <typename Pred>
 bool eventually(Pred holds) {
   for (int i = 0; i < 1000 && !holds(); ++i) std::this_thread::sleep_for(10ms);
   return holds();
+}
+
+// A route that answers 200 "ok": tests of framing and connections need a path, not a handler.
+void answer_ok(HttpServer& server, std::string method, std::string path) {
+  server.route(std::move(method), std::move(path),
+               [](const HttpServerRequest&, HttpRespond respond) {
+                 respond(HttpServerResponse::text(200, "ok"));
+               });
 }
 
 const std::string kHealthz = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -206,8 +203,7 @@ TEST_CASE("HttpServer lets a handler answer later, from the loop", "[http_server
 
 TEST_CASE("HttpServer refuses a declared body above the limit with 413 without reading it",
           "[http_server]") {
-  HttpServerOptions options;
-  options.port = 0;
+  auto options = RunningServer::with_port_zero();
   options.max_body = 1024;
   RunningServer s(options);
   bool called = false;
@@ -228,13 +224,10 @@ TEST_CASE("HttpServer refuses a declared body above the limit with 413 without r
 }
 
 TEST_CASE("HttpServer refuses a chunked body that grows past the limit with 413", "[http_server]") {
-  HttpServerOptions options;
-  options.port = 0;
+  auto options = RunningServer::with_port_zero();
   options.max_body = 1024;
   RunningServer s(options);
-  s.server.route("POST", "/v1/receipts/", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "POST", "/v1/receipts/");
   s.start();
   asio::io_context client;
   auto socket = connect(client, s.server.port());
@@ -257,9 +250,7 @@ TEST_CASE("HttpServer closes a connection whose request never completes", "[http
   options.port = 0;
   options.read_timeout = 1s;
   RunningServer s(options);
-  s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "GET", "/healthz");
   s.start();
   asio::io_context client;
   auto socket = connect(client, s.server.port());
@@ -290,9 +281,7 @@ TEST_CASE("HttpServer answers 400 and closes on ambiguous Transfer-Encoding fram
           "[http_server][framing]") {
   RunningServer s;
   int smuggled = 0;
-  s.server.route("POST", "/v1/receipts/", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "POST", "/v1/receipts/");
   s.server.route("GET", "/smuggled", [&](const HttpServerRequest&, HttpRespond respond) {
     ++smuggled;
     respond(HttpServerResponse::text(200, "smuggled"));
@@ -332,13 +321,10 @@ TEST_CASE("HttpServer answers 400 and closes on ambiguous Transfer-Encoding fram
 // unread would make the kernel answer them with a reset that destroys the answer.
 TEST_CASE("HttpServer lingers after a 413 so a client still sending reads it",
           "[http_server][linger]") {
-  HttpServerOptions options;
-  options.port = 0;
+  auto options = RunningServer::with_port_zero();
   options.max_body = 1024;
   RunningServer s(options);
-  s.server.route("POST", "/v1/receipts/", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "POST", "/v1/receipts/");
   s.start();
   asio::io_context client;
   for (int round = 0; round < 5; ++round) {
@@ -364,9 +350,7 @@ TEST_CASE("HttpServer keeps accepting after running out of file descriptors",
   return;
 #endif
   RunningServer s;
-  s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "GET", "/healthz");
   s.start();
   asio::io_context client;
   tcp::socket waiting(client);  // opened before: the client needs no descriptor once exhausted
@@ -381,21 +365,18 @@ TEST_CASE("HttpServer keeps accepting after running out of file descriptors",
     REQUIRE(eventually([&] { return s.server.accept_errors() > 1; }));
   }
   // Descriptors are back: the connection that waited in the backlog is served, and new ones too.
-  CHECK(read_to_close_within(waiting, 10s).starts_with("HTTP/1.1 200"));
+  CHECK(read_to_close(waiting).starts_with("HTTP/1.1 200"));
   auto fresh = connect(client, s.server.port());
   asio::write(fresh, asio::buffer(kHealthz));
-  CHECK(read_to_close_within(fresh, 10s).starts_with("HTTP/1.1 200"));
+  CHECK(read_to_close(fresh).starts_with("HTTP/1.1 200"));
 }
 
 TEST_CASE("HttpServer closes connections beyond http.max_connections and serves again below",
           "[http_server][fds]") {
-  HttpServerOptions options;
-  options.port = 0;
+  auto options = RunningServer::with_port_zero();
   options.max_connections = 2;
   RunningServer s(options);
-  s.server.route("GET", "/healthz", [](const HttpServerRequest&, HttpRespond respond) {
-    respond(HttpServerResponse::text(200, "ok"));
-  });
+  answer_ok(s.server, "GET", "/healthz");
   s.start();
   asio::io_context client;
   std::vector<tcp::socket> idle;
@@ -405,13 +386,13 @@ TEST_CASE("HttpServer closes connections beyond http.max_connections and serves 
   auto over = connect(client, s.server.port());
   beast::error_code ignored;
   asio::write(over, asio::buffer(kHealthz), ignored);
-  CHECK(read_to_close_within(over, 10s).empty());
+  CHECK(read_to_close(over).empty());
   CHECK(s.server.open_connections() == 2);
   // The idle ones still work: the cap closes newcomers, not the connections it admitted.
   asio::write(idle[0], asio::buffer(kHealthz));
-  CHECK(read_to_close_within(idle[0], 10s).starts_with("HTTP/1.1 200"));
+  CHECK(read_to_close(idle[0]).starts_with("HTTP/1.1 200"));
   REQUIRE(eventually([&] { return s.server.open_connections() == 1; }));
   auto below = connect(client, s.server.port());
   asio::write(below, asio::buffer(kHealthz));
-  CHECK(read_to_close_within(below, 10s).starts_with("HTTP/1.1 200"));
+  CHECK(read_to_close(below).starts_with("HTTP/1.1 200"));
 }
