@@ -9,7 +9,6 @@
 
 #include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
-#include "daemon/utf8.hpp"
 
 namespace rappel {
 namespace {
@@ -28,6 +27,49 @@ bool valid_key(std::string_view key) {
     return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' ||
            c == '/' || c == '@' || c == '+';
   });
+}
+
+// Reasons and what is salvaged from a rejected entry are read by people, written to logs and
+// shown by the backend: they never copy the payload. A value is named only when it has the shape
+// of a code (a département "2A", an event "rdv_created", a field name), which holds no newline,
+// no NUL, no phone number or address, and is short; anything else is described, not quoted.
+bool code_shaped(std::string_view value, std::size_t max, bool (*allowed)(char)) {
+  return !value.empty() && value.size() <= max && std::all_of(value.begin(), value.end(), allowed);
+}
+
+bool department_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+bool field_char(char c) {
+  return name_char(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool department_shaped(std::string_view v) {
+  return code_shaped(v, 3, department_char);
+}
+bool event_shaped(std::string_view v) {
+  return code_shaped(v, 64, name_char);
+}
+
+std::string unknown_department(std::string_view d) {
+  return department_shaped(d) ? "unknown département '" + std::string(d) + "'"
+                              : "unknown département (not a département code)";
+}
+
+std::string unknown_event(std::string_view e) {
+  return event_shaped(e) ? "unknown event '" + std::string(e) + "' (no such template)"
+                         : "unknown event (not an event name: a-z, 0-9 and _)";
+}
+
+std::string unknown_field(std::string_view where, std::string_view name) {
+  if (code_shaped(name, 64, field_char))
+    return "unknown field '" + std::string(where) + std::string(name) + "'";
+  return where.empty() ? "unknown field (not a field name)"
+                       : "unknown field in '" + std::string(where.substr(0, where.size() - 1)) +
+                             "' (not a field name)";
 }
 
 const json* field(const json& object, const char* name) {
@@ -98,7 +140,7 @@ void reject_unknown_fields(const json& object, std::initializer_list<std::string
                            std::string_view where) {
   for (const auto& [name, value] : object.items()) {
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw Rejection{"unknown field '" + std::string(where) + name + "'"};
+      throw Rejection{unknown_field(where, name)};
   }
 }
 
@@ -151,9 +193,8 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
   base.event = required_string(payload, "event");
   base.channels = read_channels(payload);
   const DepartmentConfig* dept = config.department(base.department);
-  if (!dept) throw Rejection{"unknown département '" + base.department + "'"};
-  if (!dept->templates->has_event(base.event))
-    throw Rejection{"unknown event '" + base.event + "' (no such template)"};
+  if (!dept) throw Rejection{unknown_department(base.department)};
+  if (!dept->templates->has_event(base.event)) throw Rejection{unknown_event(base.event)};
   base.priority = read_priority(payload).value_or(dept->priority_of(base.event));
   base.send_at_ms = optional_time(payload, "send_at").value_or(now);
   base.expires_at_ms = optional_time(payload, "expires_at").value_or(0);
@@ -199,10 +240,12 @@ void salvage_identity(const json& payload, IntakeOp& op) {
   if (auto k = payload.find("key");
       k != payload.end() && k->is_string() && valid_key(k->get<std::string>()))
     op.key = k->get<std::string>();
-  if (auto d = payload.find("department"); d != payload.end() && d->is_string())
-    op.department = utf8_prefix(d->get_ref<const std::string&>(), 8);
-  if (auto e = payload.find("event"); e != payload.end() && e->is_string())
-    op.event = utf8_prefix(e->get_ref<const std::string&>(), 64);
+  if (auto d = payload.find("department");
+      d != payload.end() && d->is_string() && department_shaped(d->get_ref<const std::string&>()))
+    op.department = d->get<std::string>();
+  if (auto e = payload.find("event");
+      e != payload.end() && e->is_string() && event_shaped(e->get_ref<const std::string&>()))
+    op.event = e->get<std::string>();
   op.channels.clear();
   if (op.key.empty()) return;
   if (auto c = payload.find("channels"); c != payload.end() && c->is_array())

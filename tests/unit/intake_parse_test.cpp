@@ -240,7 +240,8 @@ TEST_CASE("unknown fields are refused at top level and in recipient", "[intake]"
 
 TEST_CASE("département, event and times are checked", "[intake]") {
   CHECK(reason(with(reminder(), "department", "99")) == "unknown département '99'");
-  CHECK(reason(with(reminder(), "department", "default")) == "unknown département 'default'");
+  CHECK(reason(with(reminder(), "department", "default")) ==
+        "unknown département (not a département code)");
   // A real département not configured uses the defaults.
   CHECK(parse(with(reminder(), "department", "13"))[0].kind == IntakeOp::Kind::schedule);
   CHECK(reason(with(reminder(), "event", "rdv_forgotten")) ==
@@ -250,6 +251,9 @@ TEST_CASE("département, event and times are checked", "[intake]") {
   CHECK(reason(with(reminder(), "send_at", "2026-12-01T10:30:00")) == "field 'send_at" + time_rule);
   CHECK(reason(with(reminder(), "expires_at", "03/12/2026 14h30")) ==
         "field 'expires_at" + time_rule);
+  // An offset no place has would move the message by days (found from outside: sent).
+  CHECK(reason(with(reminder(), "send_at", "2026-12-01T10:30:00+99:00")) ==
+        "field 'send_at" + time_rule);
 }
 
 TEST_CASE("a landline rejects the SMS and keeps the email", "[intake]") {
@@ -335,14 +339,15 @@ TEST_CASE("a rejected entry keeps the identity it had, when valid", "[intake]") 
 }
 
 TEST_CASE("what is salvaged from a rejected entry stays valid UTF-8", "[intake]") {
-  // Salvaged names are cut (8 and 64 bytes); a cut inside "’" or "é" would leave half a character,
-  // which the store cannot write (nlohmann::json refuses it) and which then stopped the daemon.
+  // Only code-shaped names are salvaged: a name cut inside "’" or "é" would leave half a
+  // character, which the store cannot write (nlohmann::json refuses it) and which once stopped
+  // the daemon.
   IntakeOp op = rejected(with(reminder(), "department", "Côte-d’Or"));
-  CHECK(op.error == "unknown département 'Côte-d’Or'");
-  CHECK(op.department == "Côte-d");
+  CHECK(op.error == "unknown département (not a département code)");
+  CHECK(op.department.empty());
   std::string event = std::string(63, 'x') + "é_rappel";
   op = rejected(with(reminder(), "event", event));
-  CHECK(op.event == std::string(63, 'x'));
+  CHECK(op.event.empty());
   for (const auto& text : {op.department, op.event, op.error, op.key})
     CHECK_NOTHROW(json(text).dump());
 }
@@ -421,4 +426,39 @@ TEST_CASE("priority: the event's default, or the entry's own \"priority\"", "[in
   CHECK(reason(with(reminder(), "priority", "urgent")) == why);
   CHECK(reason(with(reminder(), "priority", "HIGH")) == why);
   CHECK(reason(with(reminder(), "priority", 1)) == why);
+}
+
+TEST_CASE("rejection reasons never copy the payload", "[intake]") {
+  // Found from outside: the reason quoted the value unbounded and unescaped, so a long value
+  // made a 60,000-character error, a newline forged a log line, a NUL made the log binary and a
+  // phone number given as département was written in clear.
+  const std::string long_value(1500, 'x');  // within this config's max_payload
+  const std::string forged = "99\nrappel[1]: INFO sent to +33612345678";
+  const std::string with_nul = std::string("77\0", 3) + "x";
+  const std::string phone = "+33612345678";
+  for (const auto& value : {long_value, forged, with_nul, phone, std::string("Aïcha Benali")}) {
+    INFO(json(value).dump().substr(0, 60));
+    for (const char* name : {"department", "event"}) {
+      IntakeOp op = rejected(with(reminder(), name, value));
+      CHECK(op.error.size() < 80);
+      CHECK(op.error.find(value.substr(0, 8)) == std::string::npos);
+      CHECK(op.error.find('\n') == std::string::npos);
+      CHECK(op.error.find('\0') == std::string::npos);
+      CHECK(op.department.find(value.substr(0, 3)) == std::string::npos);
+      CHECK(op.event.find(value.substr(0, 3)) == std::string::npos);
+    }
+    json payload = reminder();
+    payload[value] = 1;
+    CHECK(reason(payload) == "unknown field (not a field name)");
+    payload = reminder();
+    payload["recipient"][value] = 1;
+    CHECK(reason(payload) == "unknown field in 'recipient' (not a field name)");
+  }
+  CHECK(reason(with(reminder(), "department", phone)) ==
+        "unknown département (not a département code)");
+  CHECK(reason(with(reminder(), "event", forged)) ==
+        "unknown event (not an event name: a-z, 0-9 and _)");
+  // Codes are still named, since that is what the backend's developer needs to fix.
+  CHECK(reason(with(reminder(), "department", "2C")) == "unknown département '2C'");
+  CHECK(rejected(with(reminder(), "department", "2C")).department == "2C");
 }
