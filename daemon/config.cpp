@@ -246,6 +246,8 @@ RetryPolicy read_retry(ConfigMap& dept, RetryPolicy policy) {
     policy.base = r->duration_or("base", policy.base);
     policy.cap = r->duration_or("cap", policy.cap);
     policy.max_attempts = r->integer_or("max_attempts", policy.max_attempts, 1, 100);
+    policy.max_unknown_attempts =
+        r->integer_or("max_unknown_attempts", policy.max_unknown_attempts, 1, 100);
     if (policy.base.count() <= 0) r->fail("base", "must be positive");
     r->reject_unknown_keys();
   }

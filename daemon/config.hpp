@@ -28,6 +28,10 @@ struct RetryPolicy {
   std::chrono::milliseconds base{30'000};
   std::chrono::milliseconds cap{3'600'000};
   int max_attempts = 10;
+  // Attempts whose outcome is unknown (a timeout after the request went out, an unreadable 200):
+  // each may have reached the person, so after this many the message fails instead of being
+  // sent again.
+  int max_unknown_attempts = 2;
 };
 
 struct ChannelRoute {

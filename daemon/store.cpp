@@ -128,6 +128,7 @@ ClaimedMessage parse_claimed(const redisReply* row) {
   }
   if (row->elements >= 12)
     m.priority = priority_from_string(reply_string(row->element[11])).value_or(Priority::normal);
+  if (row->elements >= 13) m.unknown_attempts = static_cast<int>(reply_integer(row->element[12]));
   return m;
 }
 

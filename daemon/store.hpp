@@ -64,6 +64,7 @@ struct ClaimedMessage {
   Millis expires_at_ms = 0;
   std::string previous_status;  // scheduled or retrying: what a deferral goes back to
   std::string pinned_provider;  // set once an attempt had an unknown outcome: only this account
+  int unknown_attempts = 0;     // earlier attempts whose outcome was unknown
   Priority priority = Priority::normal;
 };
 

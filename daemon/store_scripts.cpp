@@ -427,8 +427,8 @@ local claimed, leases, contents = {}, {}, {}
 for _, id in ipairs(due) do
   local m = redis.call('HMGET', msg_key(id), 'status', 'expires_at_ms', 'key', 'channel',
                        'department', 'event', 'send_at_ms', 'pinned_provider', 'priority',
-                       unpack(event_fields))
-  local known = named(m, 9, m[1])
+                       'unknown_attempts', unpack(event_fields))
+  local known = named(m, 10, m[1])
   if m[1] == 'scheduled' or m[1] == 'retrying' then
     local expires = tonumber(m[2] or '0') or 0
     if expires > 0 and expires <= now_ms then
@@ -440,7 +440,7 @@ for _, id in ipairs(due) do
       contents[#contents + 1] = content_key(id)
       claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', '',
                                tostring(attempt), m[7] or '0', m[2] or '0', m[1], m[8] or '',
-                               m[9] or 'normal'}
+                               m[9] or 'normal', m[10] or '0'}
     end
   end
 end
@@ -490,6 +490,8 @@ for _, c in ipairs(outcomes) do
       extra = {'outcome_unknown', '1'}
       -- Pinned for good: another provider could send it a second time.
       if c.provider and c.provider ~= '' then redis.call('HSETNX', h, 'pinned_provider', c.provider) end
+      -- Counted toward retry.max_unknown_attempts (the dispatcher's decision, retry_policy.cpp).
+      redis.call('HINCRBY', h, 'unknown_attempts', 1)
     end
     -- Not handed to any provider (quiet hours, open circuit, rate limit): the claim's attempt is
     -- given back.
