@@ -10,6 +10,7 @@
 #include "daemon/french_dates.hpp"
 #include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
+#include "daemon/secret_mask.hpp"
 #include "daemon/smtp_client.hpp"
 #include "providers/registry.hpp"
 
@@ -228,7 +229,9 @@ void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
     // Read before the adapter, which rejects keys it does not know.
     config.account_policies[name] = read_account_policy(account);
     auto receipt_secret = read_receipt_secret(account);
-    config.providers[name] = factory->create(account, ctx);
+    auto provider = factory->create(account, ctx);
+    config.providers[name] =
+        with_secrets_masked(std::move(provider), SecretMask(account.secret_forms()));
     config.provider_types[name] = type;
     if (receipt_secret) {
       if (!config.providers[name]->supports_receipts())

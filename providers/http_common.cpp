@@ -335,8 +335,8 @@ void HttpSmsProvider::send(const Outbound& message, SendCallback done) {
     SendCallback cb = std::move(it->second);
     pending->callbacks.erase(it);
     SendResult result = adapter->classify(response, message);
-    spdlog::debug("{}: {} -> outcome {} {}", account, message.id, to_string(result.outcome),
-                  result.error);
+    // Outcome only: the provider's words are logged by the core, after the secret mask.
+    spdlog::debug("{}: {} -> outcome {}", account, message.id, to_string(result.outcome));
     if (pending->inside_send)  // the contract: never call back from inside send()
       boost::asio::post(*io, [cb = std::move(cb), result = std::move(result)]() mutable {
         cb(std::move(result));
