@@ -2,7 +2,9 @@
 // For development, demos and tests: the file holds exactly the bytes an SMTP server would get
 // (daemon/mime.cpp builds both). Written to a temporary name then renamed, so a reader never sees
 // half a message. Each message id has a file name of its own (file_name_of).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -53,15 +55,25 @@ class FileProvider final : public Provider {
     fs::path temporary = directory_ / ("." + name + ".tmp");
     std::error_code ec;
     fs::create_directories(directory_, ec);
-    {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      if (!out) return SendResult::failure(Outcome::transient, "cannot write to the outbox");
+    std::string why = write_file(temporary, bytes);
+    if (why.empty()) {
+      fs::rename(temporary, target, ec);
+      if (ec) why = ec.message();
     }
-    fs::rename(temporary, target, ec);
-    if (ec)
-      return SendResult::failure(Outcome::transient, "cannot write to the outbox: " + ec.message());
-    return SendResult::accepted(message_id_for(message.id, from_));
+    if (why.empty()) return SendResult::accepted(message_id_for(message.id, from_));
+    // A full disk must not fill up with half-written files on every retry.
+    fs::remove(temporary, ec);
+    return SendResult::failure(Outcome::transient, "cannot write to the outbox: " + why);
+  }
+
+  // Why the file could not be written whole, "" when it was. Closed before checking: the last
+  // bytes reach the disk (and ENOSPC shows) only when the stream is flushed.
+  static std::string write_file(const fs::path& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) return std::strerror(errno);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    return out ? "" : std::strerror(errno ? errno : EIO);
   }
 
   boost::asio::io_context& io_;
