@@ -235,11 +235,40 @@ end
 -- `delivered` after `undelivered` wins (the phone did get it), never the reverse.
 local receipt_rank = {sent = 0, undelivered = 1, delivered = 2}
 
+-- `text` with every occurrence of `word` (ASCII case-insensitive) replaced by '[name]'.
+local function masked_word(text, word)
+  local lower, needle, from = text:lower(), word:lower(), 1
+  while true do
+    local a, b = lower:find(needle, from, true)
+    if not a then return text end
+    text = text:sub(1, a - 1) .. '[name]' .. text:sub(b + 1)
+    lower = lower:sub(1, a - 1) .. '[name]' .. lower:sub(b + 1)
+    from = a + 6
+  end
+end
+
+-- A bounce reason with the person's name masked: mail servers quote the display name
+-- ("Camille Martin <c***@example.fr>: user unknown"). The adapters mask addresses and numbers;
+-- the name is only known here, from the message's own content. Whole name first, then each word
+-- of three letters or more.
+local function without_name(id, text)
+  if text == '' then return text end
+  local ok, c = pcall(cjson.decode, redis.call('GET', content_key(id)) or '')
+  if not ok or type(c) ~= 'table' or type(c.recipient) ~= 'table' then return text end
+  local name = c.recipient.name
+  if type(name) ~= 'string' or name == '' then return text end
+  text = masked_word(text, name)
+  for word in name:gmatch('[^%s]+') do
+    if #word >= 3 then text = masked_word(text, word) end
+  end
+  return text
+end
+
 local function apply_receipt(id, r)
   local from = receipt_rank[redis.call('HGET', msg_key(id), 'status') or '']
   local to = receipt_rank[r.state]
   if from == nil or to == nil or to <= from then return 'ignored' end
-  set_status(id, r.state, r.state == 'undelivered' and (r.reason or '') or '',
+  set_status(id, r.state, r.state == 'undelivered' and without_name(id, r.reason or '') or '',
              {'provider_status', r.provider_status or '', 'receipt_at', now_iso})
   return 'applied'
 end
