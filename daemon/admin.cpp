@@ -12,6 +12,7 @@
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/gsm7.hpp"
 #include "daemon/phone.hpp"
 #include "daemon/redact.hpp"
@@ -192,6 +193,10 @@ int check_config_command(const std::string& config_path) {
         std::cout << "département " << dept->code << ", " << event << ": SMS of " << text.characters
                   << " characters, " << sms.segments << " segment(s), " << sms.encoding << "\n";
       }
+    }
+    if (auto shortfall = descriptor_shortfall(*config, current_open_files_limit())) {
+      ++warnings;
+      std::cout << "warning: " << *shortfall << "\n";
     }
     std::cout << config_path << ": configuration OK (" << config->providers.size()
               << " provider account(s), " << config->departments.size() << " département(s)"

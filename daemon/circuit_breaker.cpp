@@ -89,6 +89,12 @@ std::optional<CircuitTransition> CircuitBreakers::record(const std::string& acco
       if (b.snap.state == CircuitState::open) return std::nullopt;
       return open(account, b, settings, now, result.error);
     case Outcome::transient:
+      // Our own shortage (descriptors, memory) says nothing of the provider. A half-open probe
+      // that failed so is given back, so that the next send probes again.
+      if (result.local_failure) {
+        if (b.snap.state == CircuitState::half_open) b.probe_in_flight = false;
+        return std::nullopt;
+      }
       if (b.snap.state == CircuitState::half_open)
         return open(account, b, settings, now, result.error);
       if (b.snap.state == CircuitState::open) return std::nullopt;

@@ -29,6 +29,17 @@ bool digits(std::string_view text, size_t at, size_t count) {
   return true;
 }
 
+// No place on Earth is further than 14 hours from UTC (Kiribati, +14:00; the furthest west is
+// -12:00): an offset beyond is a writer's mistake, and date::parse would happily shift the
+// message by up to four days ("+99:00").
+constexpr int kMaxOffsetMinutes = 14 * 60;
+
+bool offset_in_range(std::string_view hours, std::string_view minutes) {
+  int h = (hours[0] - '0') * 10 + (hours[1] - '0');
+  int m = (minutes[0] - '0') * 10 + (minutes[1] - '0');
+  return m < 60 && h * 60 + m <= kMaxOffsetMinutes;
+}
+
 }  // namespace
 
 // Checked before date::parse: on "Tc10:30:00" it converts a NaN to an integer duration (found by
@@ -51,8 +62,11 @@ bool is_instant_shape(std::string_view t) {
   std::string_view zone = t.substr(at);
   if (zone == "Z" || zone == "z") return true;
   if (zone.empty() || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2)) return false;
-  return zone.size() == 3 || (zone.size() == 5 && digits(zone, 3, 2)) ||
-         (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
+  size_t minutes_at = zone.size() == 5 ? 3 : 4;
+  bool shaped = zone.size() == 3 || (zone.size() == 5 && digits(zone, 3, 2)) ||
+                (zone.size() == 6 && zone[3] == ':' && digits(zone, 4, 2));
+  return shaped &&
+         offset_in_range(zone.substr(1, 2), zone.size() == 3 ? "00" : zone.substr(minutes_at, 2));
 }
 
 namespace {

@@ -8,7 +8,10 @@
 #include "daemon/config_node.hpp"
 #include "daemon/delivery_settings.hpp"
 #include "daemon/french_dates.hpp"
+#include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
+#include "daemon/secret_mask.hpp"
+#include "daemon/smtp_client.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -128,6 +131,8 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
     config.dispatch.max_idle = d->duration_or("max_idle", config.dispatch.max_idle);
     config.dispatch.shutdown_grace =
         d->duration_or("shutdown_grace", config.dispatch.shutdown_grace);
+    config.dispatch.lower_priority_percent =
+        d->integer_or("lower_priority_percent", config.dispatch.lower_priority_percent, 1, 50);
     if (config.dispatch.lease < std::chrono::seconds(1)) d->fail("lease", "must be at least 1s");
     d->reject_unknown_keys();
   }
@@ -185,6 +190,7 @@ void read_http(ConfigMap& root, Config& config) {
   config.http.read_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       h->duration_or("read_timeout", config.http.read_timeout));
   if (config.http.read_timeout.count() < 1) h->fail("read_timeout", "must be at least 1s");
+  config.http.max_connections = h->integer_or("max_connections", 256, 1, 100000);
   h->reject_unknown_keys();
 }
 
@@ -224,7 +230,9 @@ void read_providers(ConfigMap& root, Config& config, ProviderContext& ctx) {
     // Read before the adapter, which rejects keys it does not know.
     config.account_policies[name] = read_account_policy(account);
     auto receipt_secret = read_receipt_secret(account);
-    config.providers[name] = factory->create(account, ctx);
+    auto provider = factory->create(account, ctx);
+    config.providers[name] =
+        with_secrets_masked(std::move(provider), SecretMask(account.secret_forms()));
     config.provider_types[name] = type;
     if (receipt_secret) {
       if (!config.providers[name]->supports_receipts())
@@ -242,6 +250,8 @@ RetryPolicy read_retry(ConfigMap& dept, RetryPolicy policy) {
     policy.base = r->duration_or("base", policy.base);
     policy.cap = r->duration_or("cap", policy.cap);
     policy.max_attempts = r->integer_or("max_attempts", policy.max_attempts, 1, 100);
+    policy.max_unknown_attempts =
+        r->integer_or("max_unknown_attempts", policy.max_unknown_attempts, 1, 100);
     if (policy.base.count() <= 0) r->fail("base", "must be positive");
     r->reject_unknown_keys();
   }
@@ -278,10 +288,33 @@ std::optional<ChannelRoute> read_route(ConfigMap& dept, const Config& config, Ch
     route.sender = section->string_or("sender", route.sender);
     d.max_segments = section->integer_or("max_segments", d.max_segments, 1, 10);
     d.allowed_regions = section->string_list_or("allowed_regions", d.allowed_regions);
+  } else {
+    route.organizer = section->string_or("organizer", route.organizer);
+    if (!route.organizer.empty() && !is_valid_email_address(envelope_address(route.organizer)))
+      section->fail("organizer", "expected \"Name <address>\" or an address");
   }
   check_route(*section, config, channel, route, !had_provider);
   section->reject_unknown_keys();
   return route;
+}
+
+// `events: {<event>: {priority: high|normal|bulk}}` over `priorities` (inherited). The event must
+// be one the templates know: a misspelt name would silently leave its messages at normal.
+void read_event_priorities(ConfigMap& parent, const TemplateSet& templates,
+                           std::map<std::string, Priority, std::less<>>& priorities) {
+  auto events = parent.optional_map("events");
+  if (!events) return;
+  for (const auto& event : events->keys()) {
+    ConfigMap e = events->map(event);
+    if (!templates.has_event(event))
+      e.fail_here("unknown event '" + event + "' (no such template)");
+    std::string name = e.string("priority");
+    auto priority = priority_from_string(name);
+    if (!priority) e.fail("priority", "must be high, normal or bulk");
+    priorities[event] = *priority;
+    e.reject_unknown_keys();
+  }
+  events->reject_unknown_keys();
 }
 
 DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const Config& config,
@@ -306,6 +339,7 @@ DepartmentConfig read_department(ConfigMap& dept, const std::string& code, const
       dept.fail("templates", "no such directory: " + override_dir.string());
     d.templates = TemplateSet::load(default_templates, override_dir);
   }
+  read_event_priorities(dept, *d.templates, d.event_priorities);
   dept.reject_unknown_keys();
   return d;
 }
@@ -317,6 +351,7 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
   base.region = "FR";
   base.allowed_regions = default_allowed_regions();
   base.templates = TemplateSet::load(default_templates);
+  read_event_priorities(root, *base.templates, base.event_priorities);
   if (section.has("default")) {
     ConfigMap dflt = section.map("default");
     config.defaults = read_department(dflt, "default", config, base, default_templates);

@@ -16,6 +16,7 @@
 
 #include "daemon/delivery_settings.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/priority.hpp"
 #include "daemon/redis_client.hpp"
 #include "daemon/store.hpp"
 #include "daemon/templates.hpp"
@@ -27,12 +28,17 @@ struct RetryPolicy {
   std::chrono::milliseconds base{30'000};
   std::chrono::milliseconds cap{3'600'000};
   int max_attempts = 10;
+  // Attempts whose outcome is unknown (a timeout after the request went out, an unreadable 200):
+  // each may have reached the person, so after this many the message fails instead of being
+  // sent again.
+  int max_unknown_attempts = 2;
 };
 
 struct ChannelRoute {
-  std::string provider;  // account name under `providers:`
-  std::string fallback;  // account name, or empty
-  std::string sender;    // SMS sender name (overrides the account's)
+  std::string provider;   // account name under `providers:`
+  std::string fallback;   // account name, or empty
+  std::string sender;     // SMS sender name (overrides the account's)
+  std::string organizer;  // email: the calendar's ORGANIZER, "Name <address>"; empty: the From
 };
 
 struct DepartmentConfig {
@@ -47,6 +53,15 @@ struct DepartmentConfig {
   RetryPolicy retry;
   std::optional<QuietHours> quiet_hours;  // off unless configured
   std::shared_ptr<const TemplateSet> templates;
+  // `events: {<event>: {priority: high}}`, top-level or per département, over the built-in
+  // defaults (new_creneau_available: bulk); an event not listed is normal.
+  std::map<std::string, Priority, std::less<>> event_priorities{
+      {"new_creneau_available", Priority::bulk}};
+
+  Priority priority_of(std::string_view event) const {
+    auto it = event_priorities.find(event);
+    return it == event_priorities.end() ? Priority::normal : it->second;
+  }
 };
 
 struct DispatchSettings {
@@ -58,6 +73,10 @@ struct DispatchSettings {
   std::chrono::milliseconds lease{120'000};   // a claimed message returns to the queue after
   std::chrono::milliseconds max_idle{1'000};  // longest sleep without looking at the schedule
   std::chrono::milliseconds shutdown_grace{10'000};
+  // The share of claims and rate-limit slots (percent) each lower priority keeps while higher
+  // ones wait, so that `bulk` is slowed by a burst of reminders, never stopped (priority.hpp).
+  int lower_priority_percent = 10;
+  double lower_priority_share() const { return lower_priority_percent / 100.0; }
 };
 
 struct IntakeSettings {

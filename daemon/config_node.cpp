@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/mime_encoding.hpp"
+
 namespace rappel {
 
 std::string located(std::string_view file, const YAML::Mark& mark, std::string_view what) {
@@ -109,7 +111,27 @@ std::string ConfigMap::string(std::string_view key) {
 std::optional<std::string> ConfigMap::optional_string(std::string_view key) {
   YAML::Node v = scalar(key);
   if (!v || v.IsNull()) return std::nullopt;
+  record(v.Scalar(), false);
   return v.Scalar();
+}
+
+void ConfigMap::record(std::string value, bool secret) {
+  for (auto& log : logs_) (secret ? log->secrets : log->strings).push_back(value);
+}
+
+std::vector<std::string> ConfigMap::secret_forms() const {
+  const ReadLog& log = *logs_.front();
+  std::vector<std::string> forms;
+  for (const auto& secret : log.secrets) {
+    forms.push_back(secret);
+    forms.push_back(mime::base64(secret));
+    for (const auto& other : log.strings) {
+      if (other == secret) continue;
+      forms.push_back(mime::base64(other + ":" + secret));                          // HTTP basic auth
+      forms.push_back(mime::base64(std::string(1, '\0') + other + '\0' + secret));  // SMTP AUTH PLAIN
+    }
+  }
+  return forms;
 }
 
 std::string ConfigMap::string_or(std::string_view key, std::string fallback) {
@@ -127,7 +149,9 @@ std::optional<std::string> ConfigMap::optional_secret(std::string_view key) {
   auto raw = optional_string(key);
   if (!raw) return std::nullopt;
   try {
-    return resolve_secret(*raw, where_ + "." + std::string(key));
+    std::string secret = resolve_secret(*raw, where_ + "." + std::string(key));
+    record(secret, true);
+    return secret;
   } catch (const ConfigError& e) {
     throw ConfigError(located(file_, node_[std::string(key)].Mark(), e.what()));
   }
@@ -191,7 +215,9 @@ std::optional<ConfigMap> ConfigMap::optional_map(std::string_view key) {
   YAML::Node v = value(key);
   if (!v || v.IsNull()) return std::nullopt;
   if (!v.IsMap()) fail(key, "expected a mapping");
-  return ConfigMap(v, file_, where_.empty() ? std::string(key) : where_ + "." + std::string(key));
+  ConfigMap child(v, file_, where_.empty() ? std::string(key) : where_ + "." + std::string(key));
+  child.logs_.insert(child.logs_.end(), logs_.begin(), logs_.end());
+  return child;
 }
 
 std::vector<std::string> ConfigMap::keys() const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -57,6 +58,11 @@ class ConfigMap {
   // The keys of this mapping in file order (for mappings of named entries).
   std::vector<std::string> keys() const;
 
+  // The secrets read through this mapping and the mappings under it, with the forms in which a
+  // provider could echo them (base64, basic-auth and SMTP AUTH PLAIN strings built with the other
+  // values read): what secret_mask.hpp masks in the account's provider texts.
+  std::vector<std::string> secret_forms() const;
+
   [[noreturn]] void fail(std::string_view key, std::string_view what) const;
   [[noreturn]] void fail_here(std::string_view what) const;
   void reject_unknown_keys() const;
@@ -65,10 +71,17 @@ class ConfigMap {
   YAML::Node value(std::string_view key);
   YAML::Node scalar(std::string_view key);
 
+  // What was read, recorded in this mapping's log and those of the mappings above it.
+  struct ReadLog {
+    std::vector<std::string> secrets, strings;
+  };
+  void record(std::string value, bool secret);
+
   YAML::Node node_;
   std::string file_;
   std::string where_;
   std::set<std::string, std::less<>> used_;
+  std::vector<std::shared_ptr<ReadLog>> logs_{std::make_shared<ReadLog>()};  // own log first
 };
 
 std::chrono::milliseconds parse_duration(std::string_view text);  // throws std::invalid_argument

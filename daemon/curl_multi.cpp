@@ -1,7 +1,11 @@
 // See curl_multi.hpp for the design; the comments here are about the traps.
 #include "daemon/curl_multi.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <mutex>
 #include <stdexcept>
@@ -76,25 +80,49 @@ CurlMulti::~CurlMulti() {
   timer_.cancel();
 }
 
+bool is_local_shortage(int error_number) {
+  return error_number == EMFILE || error_number == ENFILE || error_number == ENOMEM ||
+         error_number == ENOBUFS;
+}
+
+std::string local_shortage_text(int error_number) {
+  const char* name = error_number == EMFILE   ? "EMFILE"
+                     : error_number == ENFILE ? "ENFILE"
+                     : error_number == ENOMEM ? "ENOMEM"
+                                              : "ENOBUFS";
+  return std::string("local resource shortage: ") + std::strerror(error_number) + " (" + name +
+         "), not a provider failure";
+}
+
 void CurlMulti::start(CURL* easy, Done done) {
+  auto [entry, inserted] = transfers_.insert_or_assign(easy, Pending{std::move(done), 0});
   // Make sure no socket of this transfer is closed behind a descriptor we still hold.
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &entry->second.local_errno);
   CURLMcode code = curl_multi_add_handle(multi_, easy);
   if (code != CURLM_OK) {
     spdlog::error("curl_multi_add_handle: {}", curl_multi_strerror(code));
-    asio::post(io_, [done = std::move(done)] { done(CURLE_FAILED_INIT); });
-    return;
+    asio::post(io_, [done = std::move(entry->second.done)] { done(CURLE_FAILED_INIT, 0); });
+    transfers_.erase(entry);
   }
   // libcurl starts the transfer from its timer callback (timeout 0), on the loop: never here.
-  transfers_.emplace(easy, std::move(done));
+}
+
+// libcurl's own socket() call, but its errno kept: out of descriptors, libcurl only says
+// "Couldn't connect to server", which reads as the provider being down.
+curl_socket_t CurlMulti::on_open_socket(void* local_errno, curlsocktype, curl_sockaddr* address) {
+  curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+  if (fd == CURL_SOCKET_BAD && is_local_shortage(errno)) *static_cast<int*>(local_errno) = errno;
+  return fd;
 }
 
 void CurlMulti::cancel_all() {
-  std::vector<std::pair<CURL*, Done>> pending(transfers_.begin(), transfers_.end());
+  std::vector<std::pair<CURL*, Pending>> pending(transfers_.begin(), transfers_.end());
   transfers_.clear();
-  for (const auto& [easy, done] : pending) curl_multi_remove_handle(multi_, easy);
-  for (auto& [easy, done] : pending) done(CURLE_ABORTED_BY_CALLBACK);
+  for (const auto& [easy, p] : pending) curl_multi_remove_handle(multi_, easy);
+  for (auto& [easy, p] : pending) p.done(CURLE_ABORTED_BY_CALLBACK, 0);
 }
 
 int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
@@ -238,9 +266,10 @@ void CurlMulti::collect_finished() {
     curl_multi_remove_handle(multi_, easy);
     auto it = transfers_.find(easy);
     if (it == transfers_.end()) continue;
-    Done done = std::move(it->second);
+    Pending finished = std::move(it->second);
     transfers_.erase(it);
-    done(result);  // may start or cancel transfers: both are safe here
+    // May start or cancel transfers: both are safe here.
+    finished.done(result, result == CURLE_OK ? 0 : finished.local_errno);
   }
 }
 

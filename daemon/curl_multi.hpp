@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include <curl/curl.h>
@@ -32,9 +33,17 @@ struct CurlMultiOptions {
   long max_cached_connections = 256;  // idle connections kept for reuse
 };
 
+// errno values that say this machine, not the peer, is short of something: a transfer that fails
+// for one of them must not be held against the provider (no circuit opens for it).
+bool is_local_shortage(int error_number);
+// "local resource shortage: Too many open files (EMFILE), not a provider failure".
+std::string local_shortage_text(int error_number);
+
 class CurlMulti {
  public:
-  using Done = std::function<void(CURLcode)>;
+  // local_errno: the errno of a socket() that libcurl could not open for this transfer for lack
+  // of local resources (see is_local_shortage), else 0.
+  using Done = std::function<void(CURLcode, int local_errno)>;
 
   explicit CurlMulti(boost::asio::io_context& io, CurlMultiOptions options = {});
   // Pending transfers are detached and their callbacks destroyed without being called. Must run
@@ -47,7 +56,8 @@ class CurlMulti {
   // `done`). `done` runs later on the loop thread, never from inside start(), with the transfer's
   // result; the handle is already out of the multi handle by then, so `done` may free or reuse it,
   // and may start or cancel transfers, but must not destroy this CurlMulti. start() installs its
-  // own CURLOPT_CLOSESOCKETFUNCTION on `easy` (see the ownership note above).
+  // own CURLOPT_CLOSESOCKETFUNCTION and CURLOPT_OPENSOCKETFUNCTION on `easy` (see the ownership
+  // note above; the second tells a local shortage from a provider that does not answer).
   void start(CURL* easy, Done done);
   size_t in_flight() const { return transfers_.size(); }
   // Stops every pending transfer; their callbacks run, from inside this call, with
@@ -62,6 +72,7 @@ class CurlMulti {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static int on_close_socket(void* self, curl_socket_t fd);
+  static curl_socket_t on_open_socket(void* local_errno, curlsocktype, curl_sockaddr* address);
   using Clock = boost::asio::steady_timer::clock_type;
 
   void post_timeout();
@@ -83,7 +94,11 @@ class CurlMulti {
   bool timer_armed_ = false;                   // a wait on timer_ is pending
   bool timeout_posted_ = false;                // an on_timeout() is posted to the loop
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
-  std::unordered_map<CURL*, Done> transfers_;
+  struct Pending {
+    Done done;
+    int local_errno = 0;  // written by on_open_socket; nodes of the map never move
+  };
+  std::unordered_map<CURL*, Pending> transfers_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // timer handlers check it
 };
 

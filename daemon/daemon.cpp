@@ -16,6 +16,7 @@
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/intake.hpp"
 #include "daemon/journal_fields.hpp"
@@ -209,6 +210,8 @@ class Daemon {
 }  // namespace
 
 int run_daemon(const RunOptions& options) {
+  // Before any connection opens; a refusal (systemd's filter) leaves LimitNOFILE= in force.
+  OpenFilesLimit files = raise_open_files_limit();
   boost::asio::io_context io;
   // As many connections per provider host as the daemon has sends in flight: a transfer queued
   // inside libcurl would spend its timeout waiting for a connection (dispatch.max_in_flight is
@@ -226,6 +229,8 @@ int run_daemon(const RunOptions& options) {
     return 1;
   }
   if (!options.instance.empty()) config->instance = options.instance;
+  spdlog::info("open files limit {} (hard {})", files.soft, files.hard);
+  if (auto shortfall = descriptor_shortfall(*config, files)) spdlog::warn("{}", *shortfall);
   Daemon daemon(io, providers, std::move(config), options);
   return daemon.run();
 }

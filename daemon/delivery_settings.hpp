@@ -42,12 +42,17 @@ struct CircuitSettings {
 struct AccountPolicy {
   std::optional<RateLimit> rate_limit;
   CircuitSettings circuit;
+  // `low_credit: 500`: an alert when the account's credit falls below it (credit_watch.hpp).
+  std::optional<long> low_credit;
+  // `credit_poll: 15m`: how often the provider's credit call is made, where it has one.
+  std::chrono::milliseconds credit_poll{15 * 60'000};
 };
 
 QuietHours parse_quiet_hours(std::string_view text);  // "HH:MM-HH:MM"
 RateLimit parse_rate_limit(std::string_view text);    // "N/s", "N/min", "N/h"
 
-// Reads (and so marks as used) `rate_limit` and `circuit` of a provider account.
+// Reads (and so marks as used) `rate_limit`, `circuit`, `low_credit` and `credit_poll` of a
+// provider account.
 AccountPolicy read_account_policy(ConfigMap& account);
 // Reads `quiet_hours` and `quiet_hours_policy` of a département over what it inherits.
 std::optional<QuietHours> read_quiet_hours(ConfigMap& department,

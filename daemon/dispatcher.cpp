@@ -78,9 +78,10 @@ void Dispatcher::tick() {
   int limit = std::min(free, config->dispatch.claim_batch);
   claiming_ = true;
   rescan_ = false;
-  store_.claim(limit, config->dispatch.lease, [this, limit](Claim claim, const std::string& error) {
-    on_claim(std::move(claim), limit, error);
-  });
+  store_.claim(limit, config->dispatch.lease, config->dispatch.lower_priority_share(),
+               [this, limit](Claim claim, const std::string& error) {
+                 on_claim(std::move(claim), limit, error);
+               });
 }
 
 void Dispatcher::on_claim(Claim claim, int requested, const std::string& error) {
@@ -160,7 +161,8 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
   if (policy == job->config->account_policies.end() || !policy->second.rate_limit)
     return send(job, d.account);
   limiter_.acquire(
-      d.account, *policy->second.rate_limit,
+      d.account, *policy->second.rate_limit, m.priority,
+      job->config->dispatch.lower_priority_share(),
       [this, job, account = d.account] { send(job, account); },
       [this, job, account = d.account, probe = d.probe](Millis when) {
         if (probe) breakers_.release_probe(account);
@@ -169,7 +171,8 @@ void Dispatcher::route(const std::shared_ptr<Job>& job) {
 }
 
 void Dispatcher::send(const std::shared_ptr<Job>& job, const std::string& account) {
-  if (metrics_ && job->message.attempt == 1) metrics_->send_lag(now_ms() - job->message.send_at_ms);
+  if (metrics_ && job->message.attempt == 1)
+    metrics_->send_lag(job->message.priority, now_ms() - job->message.send_at_ms);
   job->config->provider(account)->send(
       job->rendered.outbound,
       [this, job, account, started = std::chrono::steady_clock::now()](SendResult result) {

@@ -137,7 +137,7 @@ bool whole_request_sent(Transfer& t) {
   return request_size > 0 && uploaded >= curl_off_t(t.request.body.size());
 }
 
-void finish(Transfer& t, CURLcode result) {
+void finish(Transfer& t, CURLcode result, int local_errno) {
   HttpResponse& response = t.response;
   response.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - t.started);
@@ -149,7 +149,10 @@ void finish(Transfer& t, CURLcode result) {
   }
   response.status = 0;
   response.timed_out = result == CURLE_OPERATION_TIMEDOUT;
-  if (t.body_too_large || result == CURLE_FILESIZE_EXCEEDED)
+  response.local_shortage = local_errno != 0 || result == CURLE_OUT_OF_MEMORY;
+  if (local_errno != 0)
+    response.transport_error = local_shortage_text(local_errno);
+  else if (t.body_too_large || result == CURLE_FILESIZE_EXCEEDED)
     response.transport_error =
         "response body larger than " + std::to_string(t.request.max_response_bytes) + " bytes";
   else
@@ -171,8 +174,8 @@ void http_request(CurlMulti& curl, HttpRequest request, HttpCallback done) {
   transfer->done = std::move(done);
   configure(*transfer);
   CURL* easy = transfer->easy;
-  curl.start(easy, [transfer](CURLcode result) {
-    finish(*transfer, result);
+  curl.start(easy, [transfer](CURLcode result, int local_errno) {
+    finish(*transfer, result, local_errno);
     transfer->done(std::move(transfer->response));
   });
 }

@@ -36,6 +36,8 @@ struct HttpResponse {
   // True when the request may have reached the provider (timeout or connection lost after
   // sending): a retry may then duplicate the message, and the core records the outcome as unknown.
   bool maybe_delivered = false;
+  // Set when it failed for lack of a resource here (descriptors, memory): not the provider's fault.
+  bool local_shortage = false;
   std::chrono::microseconds elapsed{0};
 
   std::optional<std::string> header(std::string_view lowercase_name) const;

@@ -7,11 +7,19 @@
 // past it fails the parser with body_limit, also answered with 413. Both close the connection,
 // since the unread rest of the request would otherwise be taken for the next one. The stream's
 // deadline covers the whole read of a request: a slow client gets closed, not waited for.
+//
+// The accept loop never ends but with stop(): an accept error (EMFILE when descriptors run out,
+// ENOBUFS, ECONNABORTED...) is logged once per episode and retried after a growing pause, since
+// a loop that stopped would leave /healthz and receipts dead long after the cause went away.
+// Connections beyond max_connections are accepted and closed at once, so that the backlog does
+// not fill and the descriptors stay for provider and Redis connections.
 #include "daemon/http_server.hpp"
 
 #include "daemon/form_encoding.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <locale>
 #include <optional>
 #include <set>
@@ -20,6 +28,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -64,6 +73,12 @@ struct ServerState {
   asio::io_context& io;
   HttpServerOptions options;
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_pause{io};
+  std::chrono::milliseconds next_pause{0};  // zero while accepting works
+  // Atomic because they are read from other threads (metrics, tests); written on the loop only.
+  std::atomic<size_t> open_connections{0};  // sessions alive (counted by HttpSession itself)
+  std::atomic<size_t> accept_errors{0};     // failed accepts (out of descriptors...), in all
+  size_t refused_connections = 0;           // closed for being over the cap, in all
   uint16_t port = 0;
   bool running = false;
   // path -> method -> handler
@@ -72,6 +87,8 @@ struct ServerState {
 
   ServerState(asio::io_context& io_, HttpServerOptions o) : io(io_), options(std::move(o)) {}
   void accept(std::shared_ptr<ServerState> self);
+  void on_accept_error(std::shared_ptr<ServerState> self, beast::error_code ec);
+  void refuse_over_cap(tcp::socket socket);
   void dispatch(const HttpServerRequest& request, HttpRespond respond) const;
 };
 
@@ -79,7 +96,10 @@ struct ServerState {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, std::shared_ptr<ServerState> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    ++server_->open_connections;
+  }
+  ~HttpSession() { --server_->open_connections; }
 
   void start() { read_header(); }
   void close() {
@@ -101,17 +121,39 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_header(beast::error_code ec) {
     // Beast already checks a declared Content-Length against body_limit with the header.
-    if (ec == http::error::body_limit) return refuse_too_large();
+    if (ec == http::error::body_limit) return refuse(413, "request body too large\n");
+    // A header Beast cannot parse (chunked next to a Content-Length among them) is answered,
+    // so the client learns why, and the connection closes: its framing cannot be trusted.
+    if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return refuse(400, "malformed request header\n");
     if (ec) return finish(ec);
+    if (ambiguous_framing(parser_->get()))
+      return refuse(400, "ambiguous request framing (Transfer-Encoding)\n");
     auto length = parser_->content_length();
-    if (length && *length > server_->options.max_body) return refuse_too_large();
+    if (length && *length > server_->options.max_body)
+      return refuse(413, "request body too large\n");
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
   }
 
+  // RFC 9112 §6.1: a request whose final transfer coding is not chunked has no knowable length,
+  // and one with both Transfer-Encoding and Content-Length is a smuggling attempt. Beast frames
+  // "Transfer-Encoding: xchunked" by its Content-Length, so the bytes after it would be taken
+  // for a second request: refuse both cases and close.
+  static bool ambiguous_framing(const http::request_parser<http::string_body>::value_type& m) {
+    auto codings = m.equal_range(http::field::transfer_encoding);
+    if (codings.first == codings.second) return false;
+    if (m.find(http::field::content_length) != m.end()) return true;
+    std::string last;
+    for (auto it = codings.first; it != codings.second; ++it)
+      for (const auto& token : http::token_list(it->value())) last = std::string(token);
+    return !beast::iequals(last, "chunked");
+  }
+
   void on_request(beast::error_code ec) {
-    if (ec == http::error::body_limit) return refuse_too_large();
+    if (ec == http::error::body_limit) return refuse(413, "request body too large\n");
     if (ec) return finish(ec);
     stream_.expires_never();  // the handler may take a Redis round trip; no read is pending
     auto& message = parser_->get();
@@ -135,9 +177,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
-  void refuse_too_large() {
+  // An answer before the request was read in full: the connection cannot carry another request,
+  // and it closes by lingering, so the client reads the answer while it is still sending.
+  void refuse(int status, std::string why) {
     keep_alive_ = false;
-    write(HttpServerResponse::text(413, "request body too large\n"));
+    linger_ = true;
+    write(HttpServerResponse::text(status, std::move(why)));
   }
 
   void write(HttpServerResponse r) {
@@ -153,6 +198,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->finish(ec);
+                        if (self->linger_) return self->linger();
                         if (!self->keep_alive_) return self->finish({});
                         self->read_header();
                       });
@@ -190,20 +236,54 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  bool linger_ = false;  // close by linger() after the answer (see refuse)
   std::array<char, 16 * 1024> drain_;
 };
 
 void ServerState::accept(std::shared_ptr<ServerState> self) {
   acceptor.async_accept([self](beast::error_code ec, tcp::socket socket) {
-    if (ec || !self->running) return;  // closed: the server is stopping
-    auto session = std::make_shared<HttpSession>(std::move(socket), self);
-    // Forget sessions that ended, so the set stays as small as the open connections.
-    for (auto it = self->sessions.begin(); it != self->sessions.end();)
-      it = it->expired() ? self->sessions.erase(it) : std::next(it);
-    self->sessions.insert(session);
-    session->start();
+    if (!self->running || ec == asio::error::operation_aborted) return;  // stop()
+    if (ec) return self->on_accept_error(self, ec);
+    if (self->next_pause.count() > 0) {
+      spdlog::info("http: accepting connections again");
+      self->next_pause = std::chrono::milliseconds(0);
+    }
+    if (self->open_connections >= self->options.max_connections) {
+      self->refuse_over_cap(std::move(socket));
+    } else {
+      auto session = std::make_shared<HttpSession>(std::move(socket), self);
+      // Forget sessions that ended, so the set stays as small as the open connections.
+      for (auto it = self->sessions.begin(); it != self->sessions.end();)
+        it = it->expired() ? self->sessions.erase(it) : std::next(it);
+      self->sessions.insert(session);
+      session->start();
+    }
     self->accept(self);
   });
+}
+
+// Out of descriptors (or another resource): the pending connection stays in the kernel's
+// backlog; pause, since retrying at once would spin, then accept again.
+void ServerState::on_accept_error(std::shared_ptr<ServerState> self, beast::error_code ec) {
+  ++accept_errors;
+  if (next_pause.count() == 0)
+    spdlog::error("http: cannot accept connections ({}); retrying until it can", ec.message());
+  next_pause =
+      std::clamp(next_pause * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+  accept_pause.expires_after(next_pause);
+  accept_pause.async_wait([self](beast::error_code wait_error) {
+    if (!wait_error && self->running) self->accept(self);
+  });
+}
+
+void ServerState::refuse_over_cap(tcp::socket socket) {
+  if (refused_connections++ % 1000 == 0)
+    spdlog::warn(
+        "http: {} connections open, the limit (http.max_connections); closing new ones "
+        "({} so far)",
+        open_connections.load(), refused_connections);
+  beast::error_code ignored;
+  socket.close(ignored);
 }
 
 void ServerState::dispatch(const HttpServerRequest& request, HttpRespond respond) const {
@@ -271,11 +351,20 @@ uint16_t HttpServer::port() const {
   return impl_->port;
 }
 
+size_t HttpServer::open_connections() const {
+  return impl_->open_connections;
+}
+
+size_t HttpServer::accept_errors() const {
+  return impl_->accept_errors;
+}
+
 void HttpServer::stop() {
   if (!impl_->running) return;
   impl_->running = false;
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->accept_pause.cancel();
   for (const auto& weak : impl_->sessions)
     if (auto session = weak.lock()) session->close();
   impl_->sessions.clear();

@@ -51,9 +51,12 @@ using HttpHandler = std::function<void(const HttpServerRequest&, HttpRespond res
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;         // 0: chosen by the OS (tests)
-  size_t max_body = 64 * 1024;  // larger bodies get 413 without being read
-  std::chrono::seconds read_timeout{10};
+  uint16_t port = 8080;                   // 0: chosen by the OS (tests)
+  size_t max_body = 64 * 1024;            // larger bodies get 413 without being read
+  std::chrono::seconds read_timeout{10};  // a request's header and body, and an idle keep-alive
+  // Connections open at once; beyond it a new one is closed at once. It keeps a flood of idle
+  // clients from taking the file descriptors that provider and Redis connections need.
+  size_t max_connections = 256;
 };
 
 class HttpServer {
@@ -68,8 +71,10 @@ class HttpServer {
 
   // Binds and starts accepting; throws std::runtime_error with the address on failure.
   void start();
-  uint16_t port() const;  // the bound port (after start)
-  void stop();            // stops accepting and closes open connections
+  uint16_t port() const;            // the bound port (after start)
+  size_t open_connections() const;  // both readable from any thread
+  size_t accept_errors() const;     // accepts that failed (and were retried) since start
+  void stop();                      // stops accepting and closes open connections
 
  private:
   struct Impl;

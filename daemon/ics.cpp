@@ -1,7 +1,9 @@
 // The appointment as an iCalendar (RFC 5545) object, attached to emails so that people can add it
-// to their calendar (METHOD:PUBLISH) and see it removed when it is cancelled (METHOD:CANCEL, same
-// UID, higher SEQUENCE). Times are written in UTC: no VTIMEZONE block to get wrong, and every
-// calendar shows them in the reader's own zone.
+// to their calendar (METHOD:PUBLISH), see it move when it is updated and removed when it is
+// cancelled (METHOD:CANCEL): same UID, a SEQUENCE that rises with each revision, and the ORGANIZER
+// RFC 5546 requires (clients match a cancellation by UID and organizer). Times are written in
+// UTC: no VTIMEZONE block to get wrong, and every calendar shows them in the reader's own zone.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -93,15 +95,53 @@ Seconds end_of(const nlohmann::json& data, Seconds start) {
   return start + std::chrono::minutes(minutes);
 }
 
+// RFC 5545 param-value, always quoted: DQUOTE and controls have no place in a quoted-string.
+std::string quoted_param(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s)
+    if (c != '"' && (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F)) out += c;
+  return out + "\"";
+}
+
+// The fixed epoch of SEQUENCE: seconds since then fit RFC 5545's INTEGER until 2094.
+constexpr date::sys_days kSequenceEpoch = date::sys_days{date::year{2026} / 1 / 1};
+
 }  // namespace
 
+IcsRevision calendar_revision(const nlohmann::json& data, std::optional<std::int64_t> entry_ms,
+                              std::string_view method, std::chrono::system_clock::time_point now) {
+  auto at =
+      entry_ms
+          ? Seconds(std::chrono::floor<std::chrono::seconds>(std::chrono::milliseconds(*entry_ms)))
+          : std::chrono::floor<std::chrono::seconds>(now);
+  std::int64_t revision = (at - Seconds(kSequenceEpoch)).count();
+  if (auto it = data.find("revision");
+      data.is_object() && it != data.end() && it->is_number_integer())
+    revision = it->get<std::int64_t>();  // intake checked its range
+  revision = std::clamp<std::int64_t>(revision, 0, kMaxCalendarRevision);
+  return {revision + (method == "CANCEL" ? 1 : 0), at};
+}
+
+std::string ics_with_organizer(std::string_view ics, std::string_view name,
+                               std::string_view address) {
+  static constexpr std::string_view kEvent = "BEGIN:VEVENT\r\n";
+  auto at = ics.find(kEvent);
+  if (at == std::string_view::npos || !is_valid_email_address(address) ||
+      ics.find("\r\nORGANIZER") != std::string_view::npos)
+    return std::string(ics);
+  std::string line = "ORGANIZER";
+  if (!name.empty()) line += ";CN=" + quoted_param(name);
+  line += ":mailto:" + std::string(address);
+  std::string out(ics.substr(0, at + kEvent.size()));
+  return out + folded(line) + std::string(ics.substr(at + kEvent.size()));
+}
+
 std::string appointment_ics(const nlohmann::json& data, std::string_view uid,
-                            std::string_view method) {
+                            std::string_view method, const IcsRevision& revision) {
   if (!data.is_object()) return {};
   auto start = instant_of(string_field(data, "starts_at"));
   if (!start) return {};
   bool cancel = method == "CANCEL";
-  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::string service = string_field(data, "service");
   std::string place = place_of(data);
   std::string url = string_field(data, "url");
@@ -114,10 +154,10 @@ std::string appointment_ics(const nlohmann::json& data, std::string_view uid,
   line(cancel ? "METHOD:CANCEL" : "METHOD:PUBLISH");
   line("BEGIN:VEVENT");
   line("UID:" + escape_text(uid) + "@rdv-solidarites.fr");
-  line("DTSTAMP:" + utc_stamp(now));
+  line("DTSTAMP:" + utc_stamp(std::chrono::floor<std::chrono::seconds>(revision.stamp)));
   line("DTSTART:" + utc_stamp(*start));
   line("DTEND:" + utc_stamp(end_of(data, *start)));
-  line("SEQUENCE:" + std::string(cancel ? "1" : "0"));
+  line("SEQUENCE:" + std::to_string(revision.sequence));
   line(service.empty() ? "SUMMARY:RDV" : "SUMMARY:" + escape_text("RDV " + service));
   if (!place.empty()) line("LOCATION:" + escape_text(place));
   if (!url.empty()) {

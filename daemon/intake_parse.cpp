@@ -2,13 +2,13 @@
 #include "daemon/intake_parse.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "daemon/mime.hpp"
 #include "daemon/phone.hpp"
-#include "daemon/utf8.hpp"
 
 namespace rappel {
 namespace {
@@ -27,6 +27,49 @@ bool valid_key(std::string_view key) {
     return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' ||
            c == '/' || c == '@' || c == '+';
   });
+}
+
+// Reasons and what is salvaged from a rejected entry are read by people, written to logs and
+// shown by the backend: they never copy the payload. A value is named only when it has the shape
+// of a code (a département "2A", an event "rdv_created", a field name), which holds no newline,
+// no NUL, no phone number or address, and is short; anything else is described, not quoted.
+bool code_shaped(std::string_view value, std::size_t max, bool (*allowed)(char)) {
+  return !value.empty() && value.size() <= max && std::all_of(value.begin(), value.end(), allowed);
+}
+
+bool department_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+bool field_char(char c) {
+  return name_char(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool department_shaped(std::string_view v) {
+  return code_shaped(v, 3, department_char);
+}
+bool event_shaped(std::string_view v) {
+  return code_shaped(v, 64, name_char);
+}
+
+std::string unknown_department(std::string_view d) {
+  return department_shaped(d) ? "unknown département '" + std::string(d) + "'"
+                              : "unknown département (not a département code)";
+}
+
+std::string unknown_event(std::string_view e) {
+  return event_shaped(e) ? "unknown event '" + std::string(e) + "' (no such template)"
+                         : "unknown event (not an event name: a-z, 0-9 and _)";
+}
+
+std::string unknown_field(std::string_view where, std::string_view name) {
+  if (code_shaped(name, 64, field_char))
+    return "unknown field '" + std::string(where) + std::string(name) + "'";
+  return where.empty() ? "unknown field (not a field name)"
+                       : "unknown field in '" + std::string(where.substr(0, where.size() - 1)) +
+                             "' (not a field name)";
 }
 
 const json* field(const json& object, const char* name) {
@@ -63,11 +106,41 @@ void check_data_time(const json& data, const char* name) {
                     "' is not an ISO-8601 time with an offset (e.g. 2026-12-03T10:30:00+01:00)"};
 }
 
+// data.revision, the backend's own revision number of the appointment: the calendar invitation's
+// SEQUENCE (RFC 5545 integer; a cancellation adds one, so 2^31 - 2 at most).
+void check_data_revision(const json& data) {
+  const json* v = field(data, "revision");
+  if (!v || v->is_null()) return;
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0 ||
+      v->get<std::int64_t>() > kMaxCalendarRevision)
+    throw Rejection{"field 'data.revision' must be an integer from 0 to " +
+                    std::to_string(kMaxCalendarRevision)};
+}
+
+// The milliseconds of an inbox entry id ("1764950400000-0"): when the backend wrote the entry.
+// Redis never lets them go back in one stream, so a later revision of an appointment has a later
+// time (the calendar's SEQUENCE and DTSTAMP, daemon/render.cpp).
+std::optional<Millis> entry_time(std::string_view entry_id) {
+  Millis ms = 0;
+  auto [end, ec] = std::from_chars(entry_id.data(), entry_id.data() + entry_id.size(), ms);
+  if (ec != std::errc() || end == entry_id.data() || ms <= 0) return std::nullopt;
+  return ms;
+}
+
+// `"priority"`: absent or null for the event's configured priority.
+std::optional<Priority> read_priority(const json& payload) {
+  const json* v = field(payload, "priority");
+  if (!v || v->is_null()) return std::nullopt;
+  auto p = v->is_string() ? priority_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+  if (!p) throw Rejection{"field 'priority' must be \"high\", \"normal\" or \"bulk\""};
+  return p;
+}
+
 void reject_unknown_fields(const json& object, std::initializer_list<std::string_view> known,
                            std::string_view where) {
   for (const auto& [name, value] : object.items()) {
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw Rejection{"unknown field '" + std::string(where) + name + "'"};
+      throw Rejection{unknown_field(where, name)};
   }
 }
 
@@ -114,15 +187,15 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
                                      Millis now) {
   reject_unknown_fields(payload,
                         {"op", "key", "department", "event", "channels", "send_at", "expires_at",
-                         "recipient", "data"},
+                         "priority", "recipient", "data"},
                         "");
   base.department = required_string(payload, "department");
   base.event = required_string(payload, "event");
   base.channels = read_channels(payload);
   const DepartmentConfig* dept = config.department(base.department);
-  if (!dept) throw Rejection{"unknown département '" + base.department + "'"};
-  if (!dept->templates->has_event(base.event))
-    throw Rejection{"unknown event '" + base.event + "' (no such template)"};
+  if (!dept) throw Rejection{unknown_department(base.department)};
+  if (!dept->templates->has_event(base.event)) throw Rejection{unknown_event(base.event)};
+  base.priority = read_priority(payload).value_or(dept->priority_of(base.event));
   base.send_at_ms = optional_time(payload, "send_at").value_or(now);
   base.expires_at_ms = optional_time(payload, "expires_at").value_or(0);
 
@@ -135,6 +208,7 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
   if (!data.is_object()) throw Rejection{"field 'data' must be an object"};
   check_data_time(data, "starts_at");
   check_data_time(data, "ends_at");
+  check_data_revision(data);
 
   std::vector<IntakeOp> ops;
   IntakeOp schedule = base;
@@ -152,7 +226,9 @@ std::vector<IntakeOp> parse_schedule(IntakeOp base, json& payload, const Config&
     }
   }
   if (!schedule.channels.empty()) {
-    schedule.content = json{{"recipient", *recipient}, {"data", data}}.dump();
+    json content = {{"recipient", *recipient}, {"data", data}};
+    if (auto ms = entry_time(base.entry)) content["entry_ms"] = *ms;
+    schedule.content = content.dump();
     ops.insert(ops.begin(), std::move(schedule));
   }
   return ops;
@@ -164,10 +240,12 @@ void salvage_identity(const json& payload, IntakeOp& op) {
   if (auto k = payload.find("key");
       k != payload.end() && k->is_string() && valid_key(k->get<std::string>()))
     op.key = k->get<std::string>();
-  if (auto d = payload.find("department"); d != payload.end() && d->is_string())
-    op.department = utf8_prefix(d->get_ref<const std::string&>(), 8);
-  if (auto e = payload.find("event"); e != payload.end() && e->is_string())
-    op.event = utf8_prefix(e->get_ref<const std::string&>(), 64);
+  if (auto d = payload.find("department");
+      d != payload.end() && d->is_string() && department_shaped(d->get_ref<const std::string&>()))
+    op.department = d->get<std::string>();
+  if (auto e = payload.find("event");
+      e != payload.end() && e->is_string() && event_shaped(e->get_ref<const std::string&>()))
+    op.event = e->get<std::string>();
   op.channels.clear();
   if (op.key.empty()) return;
   if (auto c = payload.find("channels"); c != payload.end() && c->is_array())

@@ -38,7 +38,7 @@ struct Metrics::Impl {
   prometheus::Family<Histogram>& lag_seconds =
       prometheus::BuildHistogram()
           .Name("rappel_send_lag_seconds")
-          .Help("Time from a message's send_at to its first hand-over to a provider")
+          .Help("Time from a message's send_at to its first hand-over to a provider, by priority")
           .Register(registry);
   prometheus::Family<Gauge>& circuit =
       prometheus::BuildGauge()
@@ -60,6 +60,21 @@ struct Metrics::Impl {
           .Help(
               "Messages in the shared Redis queue by state (due, scheduled, in_flight, "
               "retrying; retrying is part of due and scheduled)")
+          .Register(registry);
+  prometheus::Family<Gauge>& queue_by_priority =
+      prometheus::BuildGauge()
+          .Name("rappel_queue_priority_messages")
+          .Help("Messages in the shared Redis schedule by priority and state (due, scheduled)")
+          .Register(registry);
+  prometheus::Family<Gauge>& queue_lag =
+      prometheus::BuildGauge()
+          .Name("rappel_queue_lag_seconds")
+          .Help("Age of the oldest due message of each priority (0: none is due)")
+          .Register(registry);
+  prometheus::Family<Gauge>& credits =
+      prometheus::BuildGauge()
+          .Name("rappel_provider_credits")
+          .Help("Last known credit of a provider account, as the provider reports it")
           .Register(registry);
   prometheus::Family<Gauge>& build = prometheus::BuildGauge()
                                          .Name("rappel_build_info")
@@ -121,8 +136,13 @@ void Metrics::provider_request(std::string_view account, std::chrono::steady_clo
   impl_->provider_seconds.Add({{"provider", label(account)}}, provider_buckets()).Observe(seconds);
 }
 
-void Metrics::send_lag(Millis lag_ms) {
-  impl_->lag_seconds.Add({}, lag_buckets()).Observe(std::max<Millis>(0, lag_ms) / 1000.0);
+void Metrics::send_lag(Priority priority, Millis lag_ms) {
+  impl_->lag_seconds.Add({{"priority", std::string(to_string(priority))}}, lag_buckets())
+      .Observe(std::max<Millis>(0, lag_ms) / 1000.0);
+}
+
+void Metrics::set_provider_credits(std::string_view account, double credits) {
+  impl_->credits.Add({{"account", label(account)}}).Set(credits);
 }
 
 void Metrics::set_circuit_state(std::string_view account, CircuitState state) {
@@ -152,6 +172,21 @@ void Metrics::set_queue_depth(const std::optional<QueueDepth>& depth) {
       gauge.Set(static_cast<double>((*depth).*field));
     else
       impl_->queue.Remove(&gauge);
+  }
+  for (int p = 0; p < kPriorities; ++p) {
+    std::string priority(to_string(static_cast<Priority>(p)));
+    Gauge& due = impl_->queue_by_priority.Add({{"priority", priority}, {"state", "due"}});
+    Gauge& later = impl_->queue_by_priority.Add({{"priority", priority}, {"state", "scheduled"}});
+    Gauge& lag = impl_->queue_lag.Add({{"priority", priority}});
+    if (!depth) {
+      impl_->queue_by_priority.Remove(&due);
+      impl_->queue_by_priority.Remove(&later);
+      impl_->queue_lag.Remove(&lag);
+      continue;
+    }
+    due.Set(static_cast<double>(depth->due_by[p]));
+    later.Set(static_cast<double>(depth->scheduled_by[p]));
+    lag.Set(static_cast<double>(depth->lag_ms_by[p]) / 1000.0);
   }
 }
 

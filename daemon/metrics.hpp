@@ -7,6 +7,7 @@
 // the hooks in the dispatcher stay one line each and nothing else depends on prometheus-cpp.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "daemon/circuit_breaker.hpp"
 #include "daemon/clock.hpp"
+#include "daemon/priority.hpp"
 
 namespace rappel {
 
@@ -26,6 +28,9 @@ struct QueueDepth {
   long long scheduled = 0;  // in the schedule, due later
   long long in_flight = 0;  // claimed by some daemon, lease running
   long long retrying = 0;   // waiting for another attempt after a transient failure
+  // The same by priority (priority.hpp), and the age of each priority's oldest due message
+  // (0 when none is due): how far behind that priority is.
+  std::array<long long, kPriorities> due_by{}, scheduled_by{}, lag_ms_by{};
 };
 
 class Metrics {
@@ -45,9 +50,11 @@ class Metrics {
 
   void provider_request(std::string_view account, std::chrono::steady_clock::duration took);
   // Between the message's send_at and the moment it is handed to its provider (first attempts).
-  void send_lag(Millis lag_ms);
+  void send_lag(Priority priority, Millis lag_ms);
   // Shown as 0 closed, 1 half-open, 2 open (the order of severity, for alerts and graphs).
   void set_circuit_state(std::string_view account, CircuitState state);
+  // The account's last known credit (from a send's answer or the provider's credit call).
+  void set_provider_credits(std::string_view account, double credits);
   // A connection's reconnect count so far (RedisClient::reconnects()): read at scrape time.
   void set_redis_reconnects(std::string_view connection, unsigned long total);
   void set_redis_connected(bool connected);

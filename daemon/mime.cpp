@@ -116,15 +116,6 @@ std::string rfc5322_date(std::chrono::system_clock::time_point tp) {
   return buf;
 }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 struct Part {
   std::string headers;  // each line ending with CRLF
   std::string body;     // encoded, 7-bit
@@ -137,8 +128,8 @@ std::string boundary_for(std::string_view id, std::string_view kind,
   for (int salt = 0;; ++salt) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%016llx",
-                  static_cast<unsigned long long>(fnv1a(std::string(id) + "|" + std::string(kind) +
-                                                        "|" + std::to_string(salt))));
+                  static_cast<unsigned long long>(mime::fnv1a(
+                      std::string(id) + "|" + std::string(kind) + "|" + std::to_string(salt))));
     std::string boundary = "=_rappel_" + std::string(kind) + "_" + buf;
     bool clash = std::any_of(parts.begin(), parts.end(), [&](const Part& p) {
       return p.body.find(boundary) != std::string::npos ||
@@ -174,14 +165,18 @@ Part calendar_part(std::string_view ics, std::string_view method) {
           mime::base64(ics)};
 }
 
-// The body: text alone, text+html as alternatives, the calendar attached next to either.
-Part body_of(const Outbound& message) {
+// The body: text alone, text+html as alternatives, the calendar attached next to either, its
+// ORGANIZER the département's or the email's From.
+Part body_of(const Outbound& message, std::string_view from) {
   const EmailContent& email = message.email();
   Part content = text_part("plain", email.text);
   if (!email.html.empty())
     content = multipart(message.id, "alternative", {content, text_part("html", email.html)});
-  if (!email.ics.empty())
-    content = multipart(message.id, "mixed", {content, calendar_part(email.ics, email.ics_method)});
+  if (!email.ics.empty()) {
+    Mailbox organizer = parse_mailbox(email.ics_organizer.empty() ? from : email.ics_organizer);
+    std::string ics = ics_with_organizer(email.ics, organizer.name, organizer.address);
+    content = multipart(message.id, "mixed", {content, calendar_part(ics, email.ics_method)});
+  }
   return content;
 }
 
@@ -244,22 +239,32 @@ bool is_valid_email_address(std::string_view address) {
   return is_valid_local_part(address.substr(0, at)) && is_valid_domain(address.substr(at + 1));
 }
 
-std::string message_id_for(std::string_view id, std::string_view from) {
-  std::string left;
-  for (char c : id) {
+// Letters, digits, '-' and '_' as they are; ':' (the channel separator) as '.' where a dot-atom
+// allows one; every other byte as "=XX". '=' and '.' are never copied, so two ids never share a
+// token: "a/b", "a-b", "a@b" and "a+b" are four tokens, not one.
+std::string message_token(std::string_view id) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (size_t i = 0; i < id.size(); ++i) {
+    auto c = static_cast<unsigned char>(id[i]);
     bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '-' || c == '_';
-    // "key:channel" keeps its shape as "key.channel"; dots may neither lead nor repeat.
-    bool dot = c == '.' || c == ':';
-    if (keep)
-      left += c;
-    else if (dot && !left.empty() && left.back() != '.')
-      left += '.';
-    else if (!dot)
-      left += '-';
+    bool dot = c == ':' && !out.empty() && out.back() != '.' && i + 1 < id.size();
+    if (keep) {
+      out += static_cast<char>(c);
+    } else if (dot) {
+      out += '.';
+    } else {
+      out += '=';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
   }
-  while (!left.empty() && left.back() == '.') left.pop_back();
-  if (left.empty()) left = "message";
+  return out.empty() ? "=" : out;  // "=" alone is the token of no other id
+}
+
+std::string message_id_for(std::string_view id, std::string_view from) {
+  std::string left = message_token(id);
 
   std::string address = parse_mailbox(from).address;
   auto at = address.rfind('@');
@@ -283,7 +288,7 @@ std::string build_email(const Outbound& message, const MimeOptions& options) {
     out += is_raw_word(name, value) ? name + ": " + value + "\r\n"
                                     : mime::folded_header(name, text_tokens(value));
   }
-  Part body = body_of(message);
+  Part body = body_of(message, options.from);
   out += body.headers;
   out += "\r\n";
   out += body.body;

@@ -149,4 +149,13 @@ std::vector<std::string> split_on_spaces(std::string_view value) {
   return pieces;
 }
 
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 }  // namespace rappel::mime

@@ -2,6 +2,7 @@
 // encoded-words, header folding). Separate from mime.cpp so each can be read and tested alone.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,5 +31,8 @@ std::string folded_header(std::string_view name, const std::vector<std::string>&
 
 // Splits on single spaces, so that joining the pieces with spaces gives the value back.
 std::vector<std::string> split_on_spaces(std::string_view value);
+
+// 64-bit FNV-1a: a stable hash (the same in every build and run) for boundaries and names.
+std::uint64_t fnv1a(std::string_view s);
 
 }  // namespace rappel::mime

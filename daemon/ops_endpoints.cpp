@@ -82,23 +82,33 @@ void OpsEndpoints::readyz(const HttpServerRequest&, HttpRespond respond) {
 
 void OpsEndpoints::queue_depth(std::function<void(std::optional<QueueDepth>)> done) {
   const StoreSettings& s = context_.store.settings();
-  std::string now = std::to_string(now_ms());
-  RedisBatch commands{{"ZCOUNT", s.schedule(), "-inf", now},
-                      {"ZCOUNT", s.schedule(), "(" + now, "+inf"},
-                      {"ZCARD", s.inflight()},
-                      {"SCARD", s.retrying()}};
+  Millis now_value = now_ms();
+  std::string now = std::to_string(now_value);
+  RedisBatch commands{{"ZCARD", s.inflight()}, {"SCARD", s.retrying()}};
+  for (int p = 0; p < kPriorities; ++p) {  // three commands per priority, from 2
+    std::string lane = s.schedule(static_cast<Priority>(p));
+    commands.push_back({"ZCOUNT", lane, "-inf", now});
+    commands.push_back({"ZCOUNT", lane, "(" + now, "+inf"});
+    commands.push_back({"ZRANGE", lane, "0", "0", "WITHSCORES"});
+  }
   auto d = deadline<QueueDepth>(io_, context_.redis_deadline, std::move(done));
-  async_batch_runner(context_.store.redis())(commands,
-                                             [d](BatchReplies replies, std::string error) {
-                                               if (!error.empty() || replies.size() != 4)
-                                                 return d->give(std::nullopt);
-                                               QueueDepth q;
-                                               q.due = integer_of(replies[0]);
-                                               q.scheduled = integer_of(replies[1]);
-                                               q.in_flight = integer_of(replies[2]);
-                                               q.retrying = integer_of(replies[3]);
-                                               d->give(q);
-                                             });
+  async_batch_runner(context_.store.redis())(
+      commands, [d, now_value, n = commands.size()](BatchReplies replies, std::string error) {
+        if (!error.empty() || replies.size() != n) return d->give(std::nullopt);
+        QueueDepth q;
+        q.in_flight = integer_of(replies[0]);
+        q.retrying = integer_of(replies[1]);
+        for (int p = 0; p < kPriorities; ++p) {
+          const auto* r = &replies[2 + 3 * p];
+          q.due_by[p] = integer_of(r[0]);
+          q.scheduled_by[p] = integer_of(r[1]);
+          if (q.due_by[p] > 0 && r[2].size() == 2)
+            q.lag_ms_by[p] = std::max<Millis>(0, now_value - std::atoll(r[2][1].c_str()));
+          q.due += q.due_by[p];
+          q.scheduled += q.scheduled_by[p];
+        }
+        d->give(q);
+      });
 }
 
 void OpsEndpoints::metrics(const HttpServerRequest&, HttpRespond respond) {

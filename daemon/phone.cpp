@@ -46,12 +46,31 @@ std::optional<PhoneNumber> parse(std::string_view raw, std::string_view region) 
   return n;
 }
 
+// Full-width digits and plus (U+FF10..U+FF19, U+FF0B: what Japanese and Chinese input methods
+// type) as ASCII, so that the checks below see the digits libphonenumber would read.
+std::string ascii_digits(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    bool wide = i + 2 < raw.size() && static_cast<unsigned char>(raw[i]) == 0xEF &&
+                static_cast<unsigned char>(raw[i + 1]) == 0xBC;
+    auto last = wide ? static_cast<unsigned char>(raw[i + 2]) : 0;
+    if ((last >= 0x90 && last <= 0x99) || last == 0x8B) {
+      out += last == 0x8B ? '+' : static_cast<char>('0' + (last - 0x90));
+      i += 2;
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
+}
+
 // "+..." and "00..." carry their country; anything else is national to the département's region.
 bool written_internationally(std::string_view raw) {
   auto first = raw.find_first_not_of(" \t(");
   if (first == std::string_view::npos) return false;
   raw.remove_prefix(first);
-  return raw.starts_with("+") || raw.starts_with("00") || raw.starts_with("\xEF\xBC\x8B");  // ＋
+  return raw.starts_with("+") || raw.starts_with("00");
 }
 
 // One reading of a number: its type in its region's plan (UNKNOWN when the plan has no such
@@ -88,6 +107,22 @@ Reading resolve_french(const PhoneNumber& parsed, std::string_view region) {
   return {parsed, PhoneNumberUtil::UNKNOWN};
 }
 
+// A French country code written without "+" or "00" ("33612345678", "262692123456"):
+// libphonenumber strips only the code of the region it parses with, so 33... read in Seine-et-Marne
+// but not in Guadeloupe. Each French code is tried, so every département reads it alike, and the
+// code read is then treated as if written with "+" (33 re-homed like +33). Only for numbers no
+// national reading validates: parsing is the costly part.
+Reading with_written_country_code(std::string_view raw, std::string_view region) {
+  for (std::string_view r : {"FR", "GP", "MQ", "GF", "RE"}) {  // 33, 590, 596, 594, 262 (and YT)
+    auto number = parse(raw, r);
+    if (!number) continue;
+    Reading reading =
+        number->country_code() == 33 ? resolve_french(*number, region) : read_as_is(*number);
+    if (reading.type != PhoneNumberUtil::UNKNOWN) return reading;
+  }
+  return {};
+}
+
 std::string type_name(PhoneNumberUtil::PhoneNumberType t) {
   switch (t) {
     case PhoneNumberUtil::FIXED_LINE:
@@ -119,8 +154,9 @@ PhoneCheck rejected(std::string why) {
 
 }  // namespace
 
-PhoneCheck normalize_sms_number(std::string_view raw, std::string_view region_in,
+PhoneCheck normalize_sms_number(std::string_view raw_in, std::string_view region_in,
                                 const std::vector<std::string>& allowed_regions) {
+  std::string raw = ascii_digits(raw_in);
   if (raw.find_first_of("0123456789") == std::string_view::npos) return rejected("no phone number");
   if (raw.size() > 64) return rejected("invalid number (too long)");
   std::string region = upper(region_in);
@@ -130,6 +166,8 @@ PhoneCheck normalize_sms_number(std::string_view raw, std::string_view region_in
   bool national = !written_internationally(raw) && is_french_region(region);
   Reading reading = national || number->country_code() == 33 ? resolve_french(*number, region)
                                                              : read_as_is(*number);
+  if (reading.type == PhoneNumberUtil::UNKNOWN && national)
+    reading = with_written_country_code(raw, region);
   if (reading.type == PhoneNumberUtil::UNKNOWN) return rejected("invalid number");
 
   std::string number_region;

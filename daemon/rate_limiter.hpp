@@ -10,6 +10,11 @@
 // Messages over the limit wait and never fail. Only about `horizon` worth of them wait here (each
 // one holds a max_in_flight slot); the rest go back to Redis, deferred at staggered estimated
 // times, so a throttled account does not starve the other départements' messages.
+//
+// Waiting messages are kept per priority (priority.hpp): each slot goes to the highest priority
+// waiting, but for the share each lower one keeps. A higher-priority message that finds the local
+// queue full takes the place of a lower one (which goes back to Redis, due about when its turn
+// would have come), so a reminder never waits behind a campaign of the same account.
 #pragma once
 
 #include <chrono>
@@ -24,6 +29,7 @@
 
 #include "daemon/clock.hpp"
 #include "daemon/delivery_settings.hpp"
+#include "daemon/priority.hpp"
 #include "daemon/redis_client.hpp"
 
 namespace rappel {
@@ -44,7 +50,9 @@ class RateLimiter {
   ~RateLimiter();
 
   // Calls exactly one of `go` (at the message's slot) or `defer`, never from inside acquire().
-  void acquire(const std::string& account, const RateLimit& limit, Go go, Defer defer);
+  // `lower_share`: the share of slots each lower priority keeps while higher ones wait.
+  void acquire(const std::string& account, const RateLimit& limit, Priority priority,
+               double lower_share, Go go, Defer defer);
   // Everything still waiting is deferred at once (the daemon is stopping).
   void stop();
 
@@ -53,6 +61,7 @@ class RateLimiter {
   void ask(const std::shared_ptr<Account>& a);
   void on_grant(const std::shared_ptr<Account>& a, long long granted, long long first_us,
                 long long next_us);
+  void defer_later(Defer defer, Millis when);
 
   boost::asio::io_context& io_;
   std::shared_ptr<RedisClient> redis_;

@@ -44,9 +44,17 @@ std::string calendar_method(const std::string& event) {
   return "";
 }
 
+// The inbox entry's time, which intake stores with the content (absent before it did).
+std::optional<std::int64_t> entry_ms_of(const json& content) {
+  auto it = content.find("entry_ms");
+  if (it == content.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
 RenderResult render_email(Outbound out, const std::string& key, const std::string& event,
-                          const json& vars, const json& data, const json& recipient,
+                          const json& vars, const json& content, const json& recipient,
                           const DepartmentConfig& dept) {
+  json data = content.value("data", json::object());
   const TemplateSet& templates = *dept.templates;
   EmailContent email;
   email.to = recipient.value("email", "");
@@ -61,8 +69,11 @@ RenderResult render_email(Outbound out, const std::string& key, const std::strin
     for (const char* name : {"appointment_id", "rdv_id"})
       if (data.contains(name) && (data[name].is_string() || data[name].is_number()))
         uid = data[name].is_string() ? data[name].get<std::string>() : data[name].dump();
-    email.ics = appointment_ics(data, uid, method);
+    auto revision =
+        calendar_revision(data, entry_ms_of(content), method, std::chrono::system_clock::now());
+    email.ics = appointment_ics(data, uid, method, revision);
     email.ics_method = method;
+    if (dept.email) email.ics_organizer = dept.email->organizer;
   }
   out.content = std::move(email);
   return RenderResult{true, std::move(out), {}};
@@ -81,7 +92,7 @@ RenderResult render_preview(const std::string& key, Channel channel, const std::
   out.id = key + ":" + std::string(to_string(channel));
   out.department = dept.code;
   if (channel == Channel::sms) return render_sms(std::move(out), event, vars, recipient, dept);
-  return render_email(std::move(out), key, event, vars, data, recipient, dept);
+  return render_email(std::move(out), key, event, vars, content, recipient, dept);
 }
 
 RenderResult render_message(const ClaimedMessage& message, const DepartmentConfig& dept) {

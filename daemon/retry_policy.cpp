@@ -35,6 +35,12 @@ Completion decide_outcome(const ClaimedMessage& message, const SendResult& resul
     case Outcome::unavailable:
       break;
   }
+  if (result.outcome_unknown && message.unknown_attempts + 1 >= policy.max_unknown_attempts) {
+    c.status = "failed";
+    c.error = "outcome unknown after " + std::to_string(message.unknown_attempts + 1) +
+              " attempts, not tried again (the person may have received it): " + result.error;
+    return c;
+  }
   if (message.attempt >= policy.max_attempts) {
     c.status = "failed";
     c.error = "gave up after " + std::to_string(message.attempt) + " attempts: " + result.error;

@@ -6,6 +6,8 @@
 // An "unavailable" answer (the account, not the message) never reaches decide_outcome from the
 // dispatcher: the account's circuit opens and the message is re-routed without using its attempt
 // (router.hpp). Alone, decide_outcome treats it like a transient failure.
+// A transient failure whose outcome is unknown (the provider may have sent it) is retried only
+// up to retry.max_unknown_attempts such attempts: each retry may be one more SMS to the person.
 #pragma once
 
 #include <random>

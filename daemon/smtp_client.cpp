@@ -130,7 +130,7 @@ void configure(Transfer& t, const SmtpSettings& s) {
   curl_easy_setopt(e, CURLOPT_DEBUGDATA, &t);
 }
 
-SmtpResult result_of(Transfer& t, CURLcode code) {
+SmtpResult result_of(Transfer& t, CURLcode code, int local_errno) {
   SmtpResult r;
   r.curl_code = code;
   long reply = 0;
@@ -140,7 +140,10 @@ SmtpResult result_of(Transfer& t, CURLcode code) {
   r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - t.started);
   if (code == CURLE_OK) return r;
-  r.transport_error = t.error[0] ? t.error : curl_easy_strerror(code);
+  r.local_shortage = local_errno != 0 || code == CURLE_OUT_OF_MEMORY;
+  r.transport_error = local_errno != 0 ? local_shortage_text(local_errno)
+                      : t.error[0]     ? t.error
+                                       : curl_easy_strerror(code);
   r.timed_out = code == CURLE_OPERATION_TIMEDOUT;
   // Everything went out and no refusal came back (the last reply is still DATA's 354).
   r.maybe_delivered = t.uploaded == t.message.data.size() && r.code < 400;
@@ -216,8 +219,9 @@ void smtp_send(CurlMulti& curl, const SmtpSettings& settings, SmtpMessage messag
   transfer->message = std::move(message);
   transfer->done = std::move(done);
   configure(*transfer, settings);
-  curl.start(transfer->easy,
-             [transfer](CURLcode code) { transfer->done(result_of(*transfer, code)); });
+  curl.start(transfer->easy, [transfer](CURLcode code, int local_errno) {
+    transfer->done(result_of(*transfer, code, local_errno));
+  });
 }
 
 SendResult to_send_result(const SmtpResult& r) {
@@ -232,6 +236,7 @@ SendResult to_send_result(const SmtpResult& r) {
     outcome = Outcome::permanent;
   SendResult result = SendResult::failure(outcome, error);
   result.outcome_unknown = outcome == Outcome::transient && r.maybe_delivered;
+  result.local_failure = r.local_shortage;
   return result;
 }
 

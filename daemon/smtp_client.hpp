@@ -56,6 +56,8 @@ struct SmtpResult {
   bool timed_out = false;
   // The whole message was uploaded but no final reply came back: it may have been accepted.
   bool maybe_delivered = false;
+  // Set when it failed for lack of a resource here (descriptors, memory): not the relay's fault.
+  bool local_shortage = false;
   std::chrono::microseconds elapsed{0};
 
   bool accepted() const { return curl_code == CURLE_OK; }

@@ -1,6 +1,8 @@
 // See store.hpp.
 #include "daemon/store.hpp"
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/stats.hpp"
@@ -18,6 +20,12 @@ std::string script_json(const nlohmann::json& batch) {
 }
 
 }  // namespace
+
+std::string credit_text(double credits) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.15g", credits);
+  return buf;
+}
 
 Store::Store(std::shared_ptr<RedisClient> redis, StoreSettings settings,
              std::function<Millis()> clock)
@@ -39,7 +47,12 @@ std::string Store::stats_arg(Millis now) const {
 // Declared for Redis Cluster routing: with a prefix in braces ("{rappel}") every key of rappel,
 // these and the per-message ones the scripts build, hashes to the same slot.
 std::vector<std::string> Store::keys() const {
-  return {settings_.inbox(), settings_.events(), settings_.schedule(), settings_.inflight()};
+  return {settings_.inbox(),
+          settings_.events(),
+          settings_.schedule(),
+          settings_.inflight(),
+          settings_.schedule(Priority::high),
+          settings_.schedule(Priority::bulk)};
 }
 
 void Store::ensure_group(Done done) {
@@ -60,6 +73,7 @@ void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
         j["department"] = op.department;
         j["event"] = op.event;
         j["channels"] = op.channels;
+        j["priority"] = std::string(to_string(op.priority));
         j["send_at"] = iso_utc(op.send_at_ms);
         j["send_at_ms"] = std::to_string(op.send_at_ms);
         j["expires_at"] = op.expires_at_ms ? iso_utc(op.expires_at_ms) : "";
@@ -121,18 +135,26 @@ ClaimedMessage parse_claimed(const redisReply* row) {
     m.previous_status = reply_string(row->element[9]);
     m.pinned_provider = reply_string(row->element[10]);
   }
+  if (row->elements >= 12)
+    m.priority = priority_from_string(reply_string(row->element[11])).value_or(Priority::normal);
+  if (row->elements >= 13) m.unknown_attempts = static_cast<int>(reply_integer(row->element[12]));
   return m;
 }
 
 }  // namespace
 
-void Store::claim(int limit, std::chrono::milliseconds lease,
+void Store::claim(int limit, std::chrono::milliseconds lease, double lower_share,
                   std::function<void(Claim, const std::string& error)> done) {
   Millis now = clock_();
   auto args = common_args(now);
   args.push_back(std::to_string(limit));
   args.push_back(std::to_string(lease.count()));
   args.push_back(stats_arg(now));
+  args.push_back(std::to_string(lower_share));
+  // Rounds each lower priority's share of a batch up or down at random, so that its expected
+  // share is exact even for batches of one (a daemon with one free slot claims one at a time).
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  args.push_back(std::to_string(std::uniform_real_distribution<double>(0, 1)(rng)));
   redis_->eval(
       scripts::claim(), keys(), args,
       [done = std::move(done)](const redisReply* reply, const std::string& error) {
@@ -227,6 +249,18 @@ void Store::account_event(const std::string& status, const std::string& account,
                    "at",
                    iso_utc(now)},
                   [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
+}
+
+void Store::low_credit(const std::string& account, double credits, long low,
+                       std::function<void(bool added, const std::string& error)> done) {
+  auto args = common_args(clock_());
+  args.push_back(account);
+  args.push_back(credit_text(credits));
+  args.push_back(std::to_string(low));
+  redis_->eval(scripts::low_credit(), keys(), args,
+               [done = std::move(done)](const redisReply* reply, const std::string& error) {
+                 done(error.empty() && reply && reply_integer(reply) == 1, error);
+               });
 }
 
 void Store::apply_receipts(

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/clock.hpp"
+#include "daemon/priority.hpp"
 #include "daemon/redis_client.hpp"
 #include "providers/provider.hpp"
 
@@ -33,7 +34,8 @@ struct StoreSettings {
 
   std::string inbox() const { return prefix + ":inbox"; }
   std::string events() const { return prefix + ":events"; }
-  std::string schedule() const { return prefix + ":schedule"; }
+  std::string schedule() const { return prefix + ":schedule"; }  // the normal priority's
+  std::string schedule(Priority p) const { return schedule_key(prefix, p); }
   std::string inflight() const { return prefix + ":inflight"; }
   std::string message(const std::string& id) const { return prefix + ":msg:" + id; }
   std::string content(const std::string& id) const { return prefix + ":content:" + id; }
@@ -48,6 +50,7 @@ struct IntakeOp {
   std::string department;
   std::string event;
   std::vector<std::string> channels;
+  Priority priority = Priority::normal;
   Millis send_at_ms = 0;
   Millis expires_at_ms = 0;  // 0: never
   std::string content;       // JSON {"recipient":..., "data":...}
@@ -61,6 +64,8 @@ struct ClaimedMessage {
   Millis expires_at_ms = 0;
   std::string previous_status;  // scheduled or retrying: what a deferral goes back to
   std::string pinned_provider;  // set once an attempt had an unknown outcome: only this account
+  int unknown_attempts = 0;     // earlier attempts whose outcome was unknown
+  Priority priority = Priority::normal;
 };
 
 struct Claim {
@@ -100,6 +105,9 @@ inline Completion completion_of(const ClaimedMessage& m) {
   return c;
 }
 
+// A credit as the events and logs show it: 642, 9.5 (no trailing zeros).
+std::string credit_text(double credits);
+
 class Store {
  public:
   // `clock` gives the scripts' "now" (tests choose it to write statistics on chosen days).
@@ -113,6 +121,7 @@ class Store {
   using Done = std::function<void(const std::string& error)>;
   void ensure_group(Done done);
   void apply_intake(const std::vector<IntakeOp>& ops, Done done);
+<<<<<<< HEAD
   // The next inbox entries for `consumer` (from "0": its pending ones; ">": new ones), at most
   // `limits.count` of them and about `limits.bytes` (one more entry at most), through `via` (the
   // intake's own connection). An entry above the size limits comes back as its sizes only.
@@ -125,6 +134,10 @@ class Store {
   void read_inbox(RedisClient& via, const std::string& consumer, const std::string& from,
                   const InboxRead& limits, RedisCallback done);
   void claim(int limit, std::chrono::milliseconds lease,
+=======
+  // Due messages, higher priorities first, each lower one keeping `lower_share` of the batch.
+  void claim(int limit, std::chrono::milliseconds lease, double lower_share,
+>>>>>>> main
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
   // Pushes the leases of messages this daemon still holds to now + `lease`. Only leases still
@@ -134,6 +147,11 @@ class Store {
   // An event about a provider account rather than a message (circuit opened or closed).
   void account_event(const std::string& status, const std::string& account,
                      const std::string& error, Done done);
+  // The account's credit against its low_credit: below it, a provider_low_credit event unless one
+  // was already added for this crossing (by any instance); at or above it, re-armed. `added`
+  // says whether this call added the event.
+  void low_credit(const std::string& account, double credits, long low,
+                  std::function<void(bool added, const std::string& error)> done);
   // Delivery reports of one account (intermediate ones are the caller's to drop); `results` says
   // for each one: applied, ignored (it would not move the message forward), parked (its message
   // is not sent yet, or its index not written yet) or unknown.

@@ -6,7 +6,9 @@
 //   content:<id>  string: recipient and template data (personal data, short retention)
 //   pending:<id>  string: a reschedule that came while the message was sending (the intake entry,
 //                 personal data included), applied or dropped when that attempt ends
-//   schedule      zset id -> due time (ms): scheduled and retrying messages
+//   schedule      zset id -> due time (ms): scheduled and retrying messages of normal priority
+//   schedule:high, schedule:bulk  the same for the other priorities (priority.hpp); a message
+//                 is in exactly one of the three, named by its hash's `priority` (absent: normal)
 //   inflight      zset id -> lease deadline (ms): messages handed to a daemon
 //   retrying      set of ids: the messages whose status is retrying (for the queue metrics)
 //   stats:<day>   set of the départements counted that day; stats:<day>:<dept> hash of counters
@@ -14,6 +16,7 @@
 //   pmid:<account>:<provider message id>     string: our message id (receipt index, TTL)
 //   receipt:<account>:<provider message id>  string: a report that came before its index (TTL)
 //   receipt-id:<account>:<message id>        string: same, for reports that name our id
+//   credit-low:<account>  string: the credit that was reported low, until it is back (kLowCredit)
 #include "daemon/store_scripts.hpp"
 
 #include <string>
@@ -32,6 +35,17 @@ local schedule_key = prefix .. ':schedule'
 local inflight_key = prefix .. ':inflight'
 local final = {sent = true, delivered = true, undelivered = true, failed = true,
                expired = true, cancelled = true, rejected = true}
+
+-- One schedule zset per priority; `normal` (and a message from before priorities) keeps the
+-- original key. Claims look at them in this order.
+local lanes = {'high', 'normal', 'bulk'}
+local function lane_key(priority)
+  if priority == 'high' or priority == 'bulk' then return schedule_key .. ':' .. priority end
+  return schedule_key
+end
+local function unschedule(id)
+  for _, p in ipairs(lanes) do redis.call('ZREM', lane_key(p), id) end
+end
 
 local function msg_key(id) return prefix .. ':msg:' .. id end
 local function content_key(id) return prefix .. ':content:' .. id end
@@ -165,7 +179,7 @@ local function put_scheduled(id, ch, op, known, more, extra)
   local fields = {'key', op.key, 'channel', ch, 'department', op.department,
                   'event', op.event, 'send_at', op.send_at, 'send_at_ms', op.send_at_ms,
                   'expires_at', op.expires_at, 'expires_at_ms', op.expires_at_ms,
-                  'intake_id', op.entry}
+                  'priority', op.priority or 'normal', 'intake_id', op.entry}
   if not known.status then
     append(fields, {'attempts', 0, 'provider', '', 'provider_message_id', '',
                     'created_at', now_iso})
@@ -173,9 +187,10 @@ local function put_scheduled(id, ch, op, known, more, extra)
     -- A replaced message: no deferral of the old schedule, no retention clock left running.
     redis.call('HDEL', h, 'due_at', 'deferred')
     redis.call('PERSIST', h)
+    unschedule(id)  -- the replacement may have another priority
   end
   redis.call('SET', content_key(id), op.content)
-  redis.call('ZADD', schedule_key, op.send_at_ms, id)
+  redis.call('ZADD', lane_key(op.priority), op.send_at_ms, id)
   set_status(id, 'scheduled', '', append(fields, more), extra, known)
 end
 
@@ -187,7 +202,7 @@ end
 local function take_over(id, cancel_requested, reschedule_requested, fields, extra, known)
   if cancel_requested then
     redis.call('DEL', pending_key(id))
-    redis.call('ZREM', schedule_key, id)
+    unschedule(id)
     set_status(id, 'cancelled', '', fields,
                append(append({}, extra), {'cancel_requested', cancel_requested}), known)
     return true
@@ -220,11 +235,40 @@ end
 -- `delivered` after `undelivered` wins (the phone did get it), never the reverse.
 local receipt_rank = {sent = 0, undelivered = 1, delivered = 2}
 
+-- `text` with every occurrence of `word` (ASCII case-insensitive) replaced by '[name]'.
+local function masked_word(text, word)
+  local lower, needle, from = text:lower(), word:lower(), 1
+  while true do
+    local a, b = lower:find(needle, from, true)
+    if not a then return text end
+    text = text:sub(1, a - 1) .. '[name]' .. text:sub(b + 1)
+    lower = lower:sub(1, a - 1) .. '[name]' .. lower:sub(b + 1)
+    from = a + 6
+  end
+end
+
+-- A bounce reason with the person's name masked: mail servers quote the display name
+-- ("Camille Martin <c***@example.fr>: user unknown"). The adapters mask addresses and numbers;
+-- the name is only known here, from the message's own content. Whole name first, then each word
+-- of three letters or more.
+local function without_name(id, text)
+  if text == '' then return text end
+  local ok, c = pcall(cjson.decode, redis.call('GET', content_key(id)) or '')
+  if not ok or type(c) ~= 'table' or type(c.recipient) ~= 'table' then return text end
+  local name = c.recipient.name
+  if type(name) ~= 'string' or name == '' then return text end
+  text = masked_word(text, name)
+  for word in name:gmatch('[^%s]+') do
+    if #word >= 3 then text = masked_word(text, word) end
+  end
+  return text
+end
+
 local function apply_receipt(id, r)
   local from = receipt_rank[redis.call('HGET', msg_key(id), 'status') or '']
   local to = receipt_rank[r.state]
   if from == nil or to == nil or to <= from then return 'ignored' end
-  set_status(id, r.state, r.state == 'undelivered' and (r.reason or '') or '',
+  set_status(id, r.state, r.state == 'undelivered' and without_name(id, r.reason or '') or '',
              {'provider_status', r.provider_status or '', 'receipt_at', now_iso})
   return 'applied'
 end
@@ -308,7 +352,7 @@ local function cancel(op)
     elseif not newer(op.entry, cur[2]) then
       -- An older cancel applied late: the newer entry already applied wins.
     elseif cur[1] == 'scheduled' or cur[1] == 'retrying' then
-      redis.call('ZREM', schedule_key, id)
+      unschedule(id)
       redis.call('HSET', h, 'intake_id', op.entry)
       set_status(id, 'cancelled', '')
     elseif cur[1] == 'sending' then
@@ -409,28 +453,50 @@ constexpr const char* kClaim = R"LUA(
 local limit = tonumber(ARGV[7])
 local lease = tonumber(ARGV[8])
 use_stats(ARGV[9])
+local lower_share = tonumber(ARGV[10] or '0') or 0
+local rounding = tonumber(ARGV[11] or '0') or 0
 
 -- Leases that ran out: the daemon holding them died or lost Redis for longer than the lease.
 local stale = redis.call('ZRANGEBYSCORE', inflight_key, '-inf', now_ms, 'LIMIT', 0, limit)
 for _, id in ipairs(stale) do
   redis.call('ZREM', inflight_key, id)
-  local m = redis.call('HMGET', msg_key(id), 'status', 'cancel_requested', 'reschedule_requested')
+  local m = redis.call('HMGET', msg_key(id), 'status', 'cancel_requested', 'reschedule_requested',
+                       'priority')
   local unknown = {'outcome_unknown', '1'}
   if m[1] == 'sending' and not take_over(id, m[2], m[3], unknown, unknown) then
-    redis.call('ZADD', schedule_key, now_ms, id)
+    redis.call('ZADD', lane_key(m[4]), now_ms, id)
     set_status(id, 'retrying', 'lease expired while sending: outcome unknown', unknown, unknown)
+  end
+end
+
+-- What is due, higher priorities first; each lower priority with messages due keeps about
+-- lower_share of the batch (rounded at random by the caller's `rounding`, so that the share
+-- holds on average even for batches of one), so that a flow of reminders never starves bulk.
+local reserved = {0, 0, 0}
+for i = 2, 3 do
+  local r = math.floor(limit * lower_share + rounding)
+  if r > 0 then
+    reserved[i] = math.min(r, redis.call('ZCOUNT', lane_key(lanes[i]), '-inf', now_ms))
+  end
+end
+local due = {}
+for i, p in ipairs(lanes) do
+  local room = limit - #due
+  for j = i + 1, 3 do room = room - reserved[j] end
+  if room > 0 then
+    local got = redis.call('ZRANGEBYSCORE', lane_key(p), '-inf', now_ms, 'LIMIT', 0, room)
+    call_chunked('ZREM', lane_key(p), got)
+    append(due, got)
   end
 end
 
 -- The batch's zset changes and content reads are one command each, not one per message.
 local claimed, leases, contents = {}, {}, {}
-local due = redis.call('ZRANGEBYSCORE', schedule_key, '-inf', now_ms, 'LIMIT', 0, limit)
-call_chunked('ZREM', schedule_key, due)
 for _, id in ipairs(due) do
   local m = redis.call('HMGET', msg_key(id), 'status', 'expires_at_ms', 'key', 'channel',
-                       'department', 'event', 'send_at_ms', 'pinned_provider',
-                       unpack(event_fields))
-  local known = named(m, 8, m[1])
+                       'department', 'event', 'send_at_ms', 'pinned_provider', 'priority',
+                       'unknown_attempts', unpack(event_fields))
+  local known = named(m, 10, m[1])
   if m[1] == 'scheduled' or m[1] == 'retrying' then
     local expires = tonumber(m[2] or '0') or 0
     if expires > 0 and expires <= now_ms then
@@ -441,7 +507,8 @@ for _, id in ipairs(due) do
       append(leases, {now_ms + lease, id})
       contents[#contents + 1] = content_key(id)
       claimed[#claimed + 1] = {id, m[3] or '', m[4] or '', m[5] or '', m[6] or '', '',
-                               tostring(attempt), m[7] or '0', m[2] or '0', m[1], m[8] or ''}
+                               tostring(attempt), m[7] or '0', m[2] or '0', m[1], m[8] or '',
+                               m[9] or 'normal', m[10] or '0'}
     end
   end
 end
@@ -451,10 +518,16 @@ for first = 1, #contents, 1000 do
   for i = 1, #got do claimed[first + i - 1][6] = got[i] or '{}' end
 end
 
-local next_due = redis.call('ZRANGE', schedule_key, 0, 0, 'WITHSCORES')
+local next_due = nil
+for _, p in ipairs(lanes) do
+  local first = redis.call('ZRANGE', lane_key(p), 0, 0, 'WITHSCORES')
+  if first[2] and (not next_due or tonumber(first[2]) < tonumber(next_due)) then
+    next_due = first[2]
+  end
+end
 local next_lease = redis.call('ZRANGE', inflight_key, 0, 0, 'WITHSCORES')
 flush_stats()
-return {claimed, next_due[2] or '', next_lease[2] or ''}
+return {claimed, next_due or '', next_lease[2] or ''}
 )LUA";
 
 constexpr const char* kComplete = R"LUA(
@@ -467,8 +540,9 @@ local released = {}  -- leases ended, removed with one ZREM
 for _, c in ipairs(outcomes) do
   local h = msg_key(c.id)
   local m = redis.call('HMGET', h, 'status', 'error', 'cancel_requested', 'reschedule_requested',
-                       unpack(event_fields))
-  local known = named(m, 4, m[1])
+                       'priority', unpack(event_fields))
+  local known = named(m, 5, m[1])
+  local lane = lane_key(m[5])
   local cancel_requested, reschedule_requested = m[3], m[4]
   -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
   -- message was claimed again must not overwrite the newer attempt.
@@ -484,6 +558,8 @@ for _, c in ipairs(outcomes) do
       extra = {'outcome_unknown', '1'}
       -- Pinned for good: another provider could send it a second time.
       if c.provider and c.provider ~= '' then redis.call('HSETNX', h, 'pinned_provider', c.provider) end
+      -- Counted toward retry.max_unknown_attempts (the dispatcher's decision, retry_policy.cpp).
+      redis.call('HINCRBY', h, 'unknown_attempts', 1)
     end
     -- Not handed to any provider (quiet hours, open circuit, rate limit): the claim's attempt is
     -- given back.
@@ -492,7 +568,7 @@ for _, c in ipairs(outcomes) do
       if not take_over(c.id, cancel_requested, reschedule_requested, nil, nil, known) then
         local back = (c.previous_status == 'retrying') and 'retrying' or 'scheduled'
         local due = {'due_at', c.next_attempt_at, 'deferred', c.deferred}
-        redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
+        redis.call('ZADD', lane, c.next_attempt_ms, c.id)
         set_status(c.id, back, m[2] or '', due, due, known)
       end
     elseif c.status == 'retrying' then
@@ -500,7 +576,7 @@ for _, c in ipairs(outcomes) do
         if c.next_attempt_at and c.next_attempt_at ~= '' then
           append(fields, {'next_attempt_at', c.next_attempt_at})
         end
-        redis.call('ZADD', schedule_key, c.next_attempt_ms, c.id)
+        redis.call('ZADD', lane, c.next_attempt_ms, c.id)
         set_status(c.id, c.status, c.error, fields, extra, known)
       end
     else
@@ -544,8 +620,32 @@ flush_stats()
 return results
 )LUA";
 
+// An account's credit seen below its low_credit (or not). One event per crossing for every daemon
+// instance together: <prefix>:credit-low:<account> is set at the first one and removed when the
+// credit is back, so a restart or another instance seeing the same low credit says nothing more.
+constexpr const char* kLowCredit = R"LUA(
+local account = ARGV[7]
+local credits = ARGV[8]
+local low = ARGV[9]
+local key = prefix .. ':credit-low:' .. account
+if tonumber(credits) >= tonumber(low) then
+  redis.call('DEL', key)
+  return 0
+end
+if not redis.call('SET', key, credits, 'NX') then return 0 end
+emit({'id', '', 'key', '', 'channel', '', 'department', '', 'status', 'provider_low_credit',
+      'attempt', '0', 'provider', account, 'provider_message_id', '',
+      'error', 'credit ' .. credits .. ' below low_credit ' .. low, 'at', now_iso,
+      'credits', credits})
+return 1
+)LUA";
+
 }  // namespace
 
+const LuaScript& low_credit() {
+  static const LuaScript script(std::string(kPrelude) + kLowCredit);
+  return script;
+}
 const LuaScript& intake() {
   static const LuaScript script(std::string(kPrelude) + kIntake);
   return script;

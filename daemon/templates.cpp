@@ -24,6 +24,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "daemon/config_node.hpp"
+#include "daemon/html_links.hpp"
 
 namespace rappel {
 
@@ -319,7 +320,7 @@ std::string TemplateSet::render_text(std::string_view event, const nlohmann::jso
 }
 
 std::string TemplateSet::render_html(std::string_view event, const nlohmann::json& vars) const {
-  return render_source(impl_->at(event).html, vars, Escaping::html);
+  return keep_safe_links(render_source(impl_->at(event).html, vars, Escaping::html));
 }
 
 }  // namespace rappel

@@ -3,9 +3,10 @@
 //   POST https://api.brevo.com/v3/transactionalSMS/sms with headers "api-key" and
 //   "content-type: application/json"; body: sender, recipient (digits with the country code),
 //   content, type "transactional", unicodeEnabled, optional tag and webUrl (called for each event
-//   of this message: where our receipt URL goes). Answer: messageId (integer) and smsCount (parts)
-//   among others. Errors: {"code": "...", "message": "..."} with 400 (bad request, invalid number),
-//   401 (authentication), 402 (not enough credit), 403 (permission denied).
+//   of this message: where our receipt URL goes). Answer: messageId (integer), smsCount (parts)
+//   and remainingCredits (the account's credit, which the credit watch follows) among others.
+//   Errors: {"code": "...", "message": "..."} with 400 (bad request, invalid number), 401
+//   (authentication), 402 (not enough credit), 403 (permission denied).
 //
 // Settings: api_key (secret), sender (required; at most 11 alphanumeric or 15 numeric characters),
 // tag, receipt_url, sender_punctuation, url, connect_timeout, timeout.
@@ -21,6 +22,7 @@
 #include "providers/brevo_sms.hpp"
 
 #include "daemon/http_server.hpp"
+#include "providers/credits.hpp"
 #include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
@@ -78,7 +80,10 @@ SendResult classify(const HttpResponse& response) {
   if (response.status >= 200 && response.status < 300) {
     std::string id = json_text(*body, "messageId");
     if (id.empty()) return unreadable_body(kLabel, response);
-    return SendResult::accepted(id, static_cast<int>(json_integer(*body, "smsCount").value_or(0)));
+    SendResult r =
+        SendResult::accepted(id, static_cast<int>(json_integer(*body, "smsCount").value_or(0)));
+    r.credits = json_credit(*body, "remainingCredits");
+    return r;
   }
   // 400 permanent, 401/402/403 unavailable, 429 and 5xx transient: the default table matches
   // Brevo's documented statuses.

@@ -197,10 +197,13 @@ SendResult http_failure(Outcome outcome, std::string_view label, const HttpRespo
 }
 
 SendResult transport_failure(std::string_view label, const HttpResponse& response) {
-  std::string error = std::string(label) + (response.timed_out ? ": timed out" : ": no response");
+  std::string error = std::string(label) + (response.timed_out        ? ": timed out"
+                                            : response.local_shortage ? ": not sent"
+                                                                      : ": no response");
   if (!response.transport_error.empty()) error += " (" + response.transport_error + ")";
   SendResult r = SendResult::failure(Outcome::transient, std::move(error));
   r.outcome_unknown = response.maybe_delivered;
+  r.local_failure = response.local_shortage;
   return r;
 }
 
@@ -332,8 +335,8 @@ void HttpSmsProvider::send(const Outbound& message, SendCallback done) {
     SendCallback cb = std::move(it->second);
     pending->callbacks.erase(it);
     SendResult result = adapter->classify(response, message);
-    spdlog::debug("{}: {} -> outcome {} {}", account, message.id, to_string(result.outcome),
-                  result.error);
+    // Outcome only: the provider's words are logged by the core, after the secret mask.
+    spdlog::debug("{}: {} -> outcome {}", account, message.id, to_string(result.outcome));
     if (pending->inside_send)  // the contract: never call back from inside send()
       boost::asio::post(*io, [cb = std::move(cb), result = std::move(result)]() mutable {
         cb(std::move(result));

@@ -39,12 +39,18 @@ struct SendResult {
   std::string error;  // the provider's own words on failure (never personal data)
   std::optional<std::chrono::seconds> retry_after;
   bool outcome_unknown = false;  // e.g. a timeout after the request was sent: it may have gone out
+  // A transient failure for lack of a resource of this machine (file descriptors, memory): retried
+  // like any transient one, but never counted against the provider's circuit.
+  bool local_failure = false;
+  // The account's remaining credit when the answer says it (Brevo's remainingCredits, SMS
+  // Factor's credits): the core's credit watch (daemon/credit_watch.hpp) follows it.
+  std::optional<double> credits;
 
   static SendResult accepted(std::string id, int parts = 0) {
-    return {Outcome::accepted, std::move(id), parts, {}, {}, false};
+    return {Outcome::accepted, std::move(id), parts, {}, {}, false, false};
   }
   static SendResult failure(Outcome o, std::string error) {
-    return {o, {}, 0, std::move(error), {}, false};
+    return {o, {}, 0, std::move(error), {}, false, false};
   }
 };
 
@@ -64,6 +70,9 @@ struct EmailContent {
   std::string html;        // text/html body, may be empty
   std::string ics;         // iCalendar object, may be empty
   std::string ics_method;  // PUBLISH or CANCEL when ics is set
+  // The calendar's ORGANIZER ("Name <address>" or an address): the département's email.organizer;
+  // empty: the email's From (build_email adds it).
+  std::string ics_organizer;
 };
 
 struct Outbound {
@@ -78,6 +87,8 @@ struct Outbound {
 };
 
 using SendCallback = std::function<void(SendResult)>;
+// The answer of a provider's credit call: the credit, or nullopt and why not.
+using CreditCallback = std::function<void(std::optional<double> credits, std::string error)>;
 
 struct HttpServerRequest;  // daemon/http_server.hpp
 
@@ -116,6 +127,10 @@ class Provider {
     (void)request;
     return {{}, "this provider has no delivery reports"};
   }
+  // Whether the provider has a call that tells the account's credit (SMS Factor's GET /credits),
+  // and making it; `done` is called once, from the event loop, never from inside the call.
+  virtual bool polls_credits() const { return false; }
+  virtual void poll_credits(CreditCallback done) { done(std::nullopt, "no credit call"); }
 };
 
 class CurlMulti;  // daemon/curl_multi.hpp: the shared libcurl multi handle on the event loop

@@ -6,7 +6,6 @@
 // through Brevo (Brevo turns plain text into HTML). build_email with no html and no ics gives
 // exactly one text/plain part. The gateway reports nothing back: an email the relay accepted is
 // all we ever know, so the result carries no provider id.
-#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
 #include "daemon/curl_multi.hpp"
@@ -44,12 +43,8 @@ class SfrMail2SmsProvider final : public Provider {
     }
     SmtpMessage mail{envelope_address(from_), {gateway_}, gateway_email(message)};
     sessions_->send(std::move(mail),
-                    [account = account_, id = message.id, done = std::move(done)](SmtpResult r) {
-                      SendResult result = to_send_result(r);
-                      if (result.outcome != Outcome::accepted)
-                        spdlog::warn("sfr_mail2sms {}: {} not sent: {}", account, id, result.error);
-                      done(std::move(result));
-                    });
+                    // A failure is logged by the core, after the account's secret mask.
+                    [done = std::move(done)](SmtpResult r) { done(to_send_result(r)); });
   }
 
  private:

@@ -4,10 +4,14 @@
 //       &gsmsmsid=<our id>, with "Authorization: Bearer <token>" and "Accept: application/json".
 //   GET /send/simulate takes the same parameters, sends nothing and answers with the cost.
 //   The JSON answer has status (1 = OK, negative = error), ticket (campaign id) and counters:
-//   sent, invalid, blacklisted, npai, not_allowed, flood, country_limit, duplicated.
+//   sent, invalid, blacklisted, npai, not_allowed, flood, country_limit, duplicated, and the
+//   account's remaining `credits`.
+//   GET /credits answers {status, message, credits, postpaid, postpaid_limit, unlimited}: the
+//   daemon's credit watch calls it on its schedule (daemon/credit_watch.hpp).
 //
 // Settings: token (secret), sender (optional: the account's default otherwise), simulate (bool,
-// what `rappel send-test --simulate` uses), sender_punctuation, url, connect_timeout, timeout.
+// what `rappel send-test --simulate` uses), sender_punctuation, url, credits_url (default: the
+// `credits` next to `url`'s `send`), connect_timeout, timeout.
 //
 // Choices where the documentation leaves room:
 // - Accepted only with status 1 AND sent 1 AND invalid 0 (reference). In simulate mode `sent` may
@@ -29,6 +33,7 @@
 #include "providers/sms_factor.hpp"
 
 #include "daemon/http_server.hpp"
+#include "providers/credits.hpp"
 #include "providers/receipts.hpp"
 #include "providers/registry.hpp"
 
@@ -81,7 +86,31 @@ Settings read_settings(ConfigMap& settings) {
   read_sender_punctuation(settings, s.sender_rules);
   s.sender = read_sender(settings, s.sender_rules, /*required=*/false);
   s.simulate = settings.boolean_or("simulate", false);
+  std::string beside = s.http.url;
+  if (beside.ends_with("/send")) beside.resize(beside.size() - 5);
+  s.credits_url = settings.string_or("credits_url", beside + "/credits");
   return s;
+}
+
+HttpRequest credits_request(const Settings& settings) {
+  HttpRequest r = base_request(settings.http, "GET");
+  r.url = settings.credits_url;
+  r.headers = {{"Authorization", "Bearer " + settings.token}, {"Accept", "application/json"}};
+  return r;
+}
+
+std::optional<double> read_credits(const HttpResponse& response, std::string& error) {
+  if (response.status == 0) {
+    error = transport_failure("SMS Factor credits", response).error;
+    return std::nullopt;
+  }
+  auto body = parse_json(response.body);
+  auto status = body ? json_integer(*body, "status") : std::nullopt;
+  auto credits = body ? json_credit(*body, "credits") : std::nullopt;
+  if (response.status / 100 == 2 && status == 1 && credits) return credits;
+  error = "SMS Factor credits: HTTP " + std::to_string(response.status) +
+          (body ? ": " + provider_text(error_words(*body)) : ": unreadable answer");
+  return std::nullopt;
 }
 
 std::string gsmsmsid(std::string_view message_id) {
@@ -123,9 +152,11 @@ SendResult classify(const HttpResponse& response, bool simulate) {
     case 1: {
       auto sent = json_integer(*body, "sent");
       bool went_out = sent ? *sent == 1 : simulate;
-      if (went_out && counter(*body, "invalid") == 0)
-        return SendResult::accepted(json_text(*body, "ticket"));
-      return not_sent(response, *body);
+      SendResult r = went_out && counter(*body, "invalid") == 0
+                         ? SendResult::accepted(json_text(*body, "ticket"))
+                         : not_sent(response, *body);
+      r.credits = json_credit(*body, "credits");
+      return r;
     }
     case -1:  // authentication error
     case -3:  // insufficient credits
@@ -225,7 +256,11 @@ std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, Provider
       [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
       [](const HttpServerRequest& r) { return sms_factor::parse_receipts(r.body); },
   };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+  auto provider =
+      std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+  return with_credit_call(
+      std::move(provider), ctx,
+      {[s] { return sms_factor::credits_request(*s); }, sms_factor::read_credits});
 }
 
 }  // namespace rappel

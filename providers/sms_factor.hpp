@@ -11,7 +11,8 @@ struct Settings {
   std::string token;
   std::string sender;  // empty: the account's default sender
   SenderRules sender_rules;
-  bool simulate = false;  // GET <url>/simulate: costs computed, nothing sent
+  bool simulate = false;    // GET <url>/simulate: costs computed, nothing sent
+  std::string credits_url;  // GET /credits: the account's credit (default: next to `url`)
 };
 
 Settings read_settings(ConfigMap& settings);
@@ -19,6 +20,9 @@ Settings read_settings(ConfigMap& settings);
 std::string gsmsmsid(std::string_view message_id);
 HttpRequest build_request(const Settings& settings, const Outbound& message);
 SendResult classify(const HttpResponse& response, bool simulate = false);
+// GET /credits and its answer {status, message, credits, ...}: the credit, or nullopt and why.
+HttpRequest credits_request(const Settings& settings);
+std::optional<double> read_credits(const HttpResponse& response, std::string& error);
 // Delivery reports (JSON, or the same fields form-encoded): campaign_id is our provider message
 // id (the ticket), message_id our gsmsmsid.
 ReceiptParse parse_receipts(std::string_view body);

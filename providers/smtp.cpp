@@ -11,7 +11,6 @@
 // event and Brevo's reason; soft_bounce and deferred -> intermediate (Brevo keeps trying);
 // request (= sent), opens, clicks, unsubscriptions, complaints -> nothing. Matched by
 // X-Mailin-custom, our message id: the RFC Message-ID match is unconfirmed.
-#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
 #include "daemon/curl_multi.hpp"
@@ -54,13 +53,10 @@ class SmtpProvider final : public Provider {
     options.extra_headers.emplace_back("X-Mailin-custom", message.id);
     SmtpMessage mail{envelope_from_, {message.email().to}, build_email(message, options)};
     std::string provider_id = message_id_for(message.id, from_);
-    sessions_->send(std::move(mail), [account = account_, id = message.id, provider_id,
-                                      done = std::move(done)](SmtpResult r) {
+    sessions_->send(std::move(mail), [provider_id, done = std::move(done)](SmtpResult r) {
       SendResult result = to_send_result(r);
-      if (result.outcome == Outcome::accepted)
-        result.provider_message_id = provider_id;
-      else
-        spdlog::warn("smtp {}: {} not sent: {}", account, id, result.error);
+      // A failure is logged by the core, once its words went through the account's secret mask.
+      if (result.outcome == Outcome::accepted) result.provider_message_id = provider_id;
       done(std::move(result));
     });
   }

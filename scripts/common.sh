@@ -7,7 +7,7 @@ RAPPEL_PACKAGES=(
   libhiredis-dev libphonenumber-dev libprotobuf-dev libkainjow-mustache-dev
   libhowardhinnant-date-dev libcli11-dev libsystemd-dev prometheus-cpp-dev catch2 tzdata
   redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
-  ruby-redis openssl systemd groff-base man-db dpkg-dev
+  python3-icalendar ruby-redis openssl systemd groff-base man-db dpkg-dev
 )
 # Only for `scripts/test --fuzz`: clang is large, and the normal suite does not need it.
 RAPPEL_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
@@ -25,6 +25,14 @@ install_missing_packages() {
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+}
+
+# install_node_test_modules DIR: ical.js (Mozilla's calendar parser, from the npm registry) into
+# DIR/node, where tests/integration/calendar_test.cpp reads calendar invitations with it (the test
+# runs the same npm install itself when this has not been done).
+install_node_test_modules() {
+  [ -f "$1/node/node_modules/ical.js/package.json" ] && return 0
+  npm install --prefix "$1/node" --no-audit --no-fund --no-save --loglevel=error ical.js@2.2.1
 }
 
 # build DIR TARGET [extra cmake args...]   (TARGET "all" for everything)

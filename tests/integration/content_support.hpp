@@ -51,10 +51,11 @@ inline void write_file(const std::filesystem::path& dir, const std::string& rela
   std::ofstream(dir / relative, std::ios::binary) << text;
 }
 
-// The file outbox names a message's .eml after its id, ':' made safe.
+// The file outbox names a message's .eml after its id, ':' written '.' (keys of letters, digits,
+// '-' and '_' only: the others are escaped, see message_token in daemon/mime.hpp).
 inline std::string eml_path(const std::string& outbox, std::string id) {
   for (char& c : id)
-    if (c == ':') c = '_';
+    if (c == ':') c = '.';
   return outbox + "/" + id + ".eml";
 }
 

@@ -67,11 +67,65 @@ TEST_CASE("5xx and timeouts on a fraction of requests: sent or failed, attempts 
   CHECK(sent >= 12);
   for (const auto& id : ids) {
     auto m = s.message(id);
-    if (m["status"] == "failed") {
+    if (m["status"] == "failed" && m["error"].starts_with("outcome unknown after 2 attempts")) {
+      CHECK(m["outcome_unknown"] == "1");  // two timeouts: retry.max_unknown_attempts
+    } else if (m["status"] == "failed") {
       CHECK(m["attempts"] == "3");
       CHECK_THAT(m["error"], Catch::StartsWith("gave up after 3 attempts"));
     }
   }
+}
+
+TEST_CASE("an unreadable 200 is tried twice, then failed with outcome_unknown",
+          "[integration][delivery][unknown]") {
+  // Found from outside: a provider answering garbage with 200 got 10 requests per message
+  // (max_attempts), each of which may have reached the person.
+  export_secrets();
+  Script script;
+  script.answer = [](size_t) { return ScriptedResponse{200, "<html>Maintenance</html>"}; };
+  ProviderServer server(script.handler());
+  TestConfig config;
+  // The circuit stays closed: this test is about attempts, not about waiting out a cool-down.
+  config.extra_providers =
+      sms_factor_account("sms-factor-77", server, ", circuit: {failures: 100}");
+  config.departments =
+      "  \"77\": {sms: {provider: sms-factor-77}, retry: {base: 1s, cap: 1s, max_attempts: 10}}\n";
+  Scenario s(config);
+  s.start_daemon();
+  auto ids = enqueue_many(s, "rdv-garbled-", 3);
+  REQUIRE(eventually([&] { return tally(s, ids, {"failed"}).first == 3; }, 30s));
+  CHECK(server.request_count() == 6);
+  for (const auto& id : ids) {
+    auto m = s.message(id);
+    CHECK(m["attempts"] == "2");
+    CHECK(m["outcome_unknown"] == "1");
+    CHECK(m["unknown_attempts"] == "2");
+    CHECK_THAT(m["error"], Catch::StartsWith("outcome unknown after 2 attempts, not tried again"));
+  }
+  std::this_thread::sleep_for(1500ms);  // past the backoff: nothing is tried a third time
+  CHECK(server.request_count() == 6);
+}
+
+TEST_CASE("retry.max_unknown_attempts sets how many unknown outcomes a message may have",
+          "[integration][delivery][unknown]") {
+  export_secrets();
+  Script script;
+  script.answer = [](size_t n) {
+    return n < 3 ? ScriptedResponse{200, "not json"} : ScriptedResponse{200, kSmsFactorOk};
+  };
+  ProviderServer server(script.handler());
+  TestConfig config;
+  config.extra_providers = sms_factor_account("sms-factor-77", server);
+  config.departments =
+      "  \"77\": {sms: {provider: sms-factor-77}, retry: {base: 1s, cap: 1s, max_unknown_attempts: "
+      "4}}\n";
+  Scenario s(config);
+  s.start_daemon();
+  s.enqueue(reminder("rdv-third-time"));
+  REQUIRE(s.wait_status("rdv-third-time:sms", "sent", 30s));
+  auto m = s.message("rdv-third-time:sms");
+  CHECK(m["attempts"] == "4");
+  CHECK(m["unknown_attempts"] == "3");
 }
 
 TEST_CASE("429 with Retry-After: the next attempt waits at least that long",

@@ -51,8 +51,10 @@ struct Ops {
   }
 };
 
-IntakeOp schedule(const std::string& key, Millis send_at, int entry) {
+IntakeOp schedule(const std::string& key, Millis send_at, int entry,
+                  Priority priority = Priority::normal) {
   IntakeOp op;
+  op.priority = priority;
   op.kind = IntakeOp::Kind::schedule;
   op.entry = "1-" + std::to_string(entry);
   op.key = key;
@@ -110,7 +112,7 @@ TEST_CASE("metrics count the shared queue in Redis at scrape time", "[integratio
   // One claimed, and its provider says "try later": retrying, due again in an hour.
   std::vector<ClaimedMessage> claimed;
   bool finished = false;
-  o.store->claim(1, 2min, [&](Claim c, const std::string&) {
+  o.store->claim(1, 2min, 0.1, [&](Claim c, const std::string&) {
     claimed = c.messages;
     finished = true;
   });
@@ -133,6 +135,34 @@ TEST_CASE("metrics count the shared queue in Redis at scrape time", "[integratio
   CHECK(sample_value(after, "rappel_queue_messages", {{"state", "in_flight"}}) == 0);
   CHECK(sample_value(after, "rappel_queue_messages", {{"state", "retrying"}}) == 1);
   CHECK(sample_value(after, "rappel_redis_connected") == 1);
+}
+
+TEST_CASE("metrics count the queue and its lag per priority", "[integration][ops][priority]") {
+  Ops o;
+  Millis now = now_ms();
+  o.run([&](auto done) {
+    o.store->apply_intake(
+        {schedule("rdv-1", now - 60'000, 1, Priority::bulk),
+         schedule("rdv-2", now - 1000, 2, Priority::bulk),
+         schedule("rdv-3", now + 3600'000, 3, Priority::high), schedule("rdv-4", now - 5000, 4)},
+        done);
+  });
+  auto answer = o.call(&OpsEndpoints::metrics);
+  CHECK(promtool_check_metrics(answer.body).first == 0);
+  auto m = parse_samples(answer.body);
+  auto depth = [&](const char* priority, const char* state) {
+    return sample_value(m, "rappel_queue_priority_messages",
+                        {{"priority", priority}, {"state", state}});
+  };
+  CHECK(depth("bulk", "due") == 2);
+  CHECK(depth("normal", "due") == 1);
+  CHECK(depth("high", "due") == 0);
+  CHECK(depth("high", "scheduled") == 1);
+  CHECK(sample_value(m, "rappel_queue_messages", {{"state", "due"}}) == 3);
+  CHECK(sample_value(m, "rappel_queue_lag_seconds", {{"priority", "bulk"}}) >= 60);
+  CHECK(sample_value(m, "rappel_queue_lag_seconds", {{"priority", "normal"}}) >= 5);
+  CHECK(sample_value(m, "rappel_queue_lag_seconds", {{"priority", "normal"}}) < 60);
+  CHECK(sample_value(m, "rappel_queue_lag_seconds", {{"priority", "high"}}) == 0);
 }
 
 TEST_CASE("metrics without Redis still answer, without the queue", "[integration][ops]") {

@@ -38,15 +38,15 @@ TEST_CASE("an inbox entry whose département is cut inside a character is reject
           "[integration][poison]") {
   Scenario s;
   s.start_daemon();
-  // Rejected (unknown département) with the first 8 bytes of its name salvaged: "Côte-d’Or" cut
-  // there ends inside "’".
+  // Rejected (unknown département): a name is not a code, so nothing of it is salvaged or quoted
+  // (once its first 8 bytes were, and "Côte-d’Or" cut there ends inside "’").
   auto entry = reminder("rdv-cote-dor");
   entry["department"] = "Côte-d’Or";
   s.enqueue(entry);
   REQUIRE(s.wait_status("rdv-cote-dor:sms", "rejected"));
   auto m = s.message("rdv-cote-dor:sms");
-  CHECK(m["error"] == "unknown département 'Côte-d’Or'");
-  CHECK(m["department"] == "Côte-d");
+  CHECK(m["error"] == "unknown département (not a département code)");
+  CHECK(m["department"] == "");
   check_still_sending(s, "rdv-after-cote-dor");
 }
 

@@ -65,13 +65,14 @@ struct ScriptedStore {
   void intake(std::vector<IntakeOp> ops) {
     run([&](auto done) { store->apply_intake(ops, done); });
   }
-  std::vector<ClaimedMessage> claim() {
+  std::vector<ClaimedMessage> claim(int limit = 100, double lower_share = 0.1) {
     bool finished = false;
     Claim claimed;
-    store->claim(100, std::chrono::minutes(2), [&](Claim c, const std::string& error) {
-      REQUIRE(error == "");
-      claimed = std::move(c), finished = true;
-    });
+    store->claim(limit, std::chrono::minutes(2), lower_share,
+                 [&](Claim c, const std::string& error) {
+                   REQUIRE(error == "");
+                   claimed = std::move(c), finished = true;
+                 });
     io.restart();
     while (!finished) io.run_one();
     return claimed.messages;

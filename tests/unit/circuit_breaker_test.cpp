@@ -117,6 +117,28 @@ TEST_CASE("a permanent failure is an answer: it closes a half-open circuit", "[c
   CHECK(t->to == CircuitState::closed);
 }
 
+// Out of descriptors here, every send fails at once: were that counted against the provider, a
+// connection flood on our HTTP endpoint would open every circuit (issue 13).
+TEST_CASE("a failure for lack of a local resource neither opens nor keeps a probe", "[circuit]") {
+  CircuitBreakers b;
+  auto s = settings(2, 1000, 8000);
+  SendResult no_socket = SendResult::failure(
+      Outcome::transient, "SMS Factor: not sent (cannot open a socket: Too many open files)");
+  no_socket.local_failure = true;
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(b.record("sms-factor-77", s, no_socket, kT0 + i));
+  CHECK(b.admit("sms-factor-77", s, kT0 + 20).allowed);
+  CHECK(b.states().at("sms-factor-77").state == CircuitState::closed);
+  // Two provider failures still open it: the local ones did not hide them or count for them.
+  CHECK_FALSE(b.record("sms-factor-77", s, http_503(), kT0 + 21));
+  REQUIRE(b.record("sms-factor-77", s, http_503(), kT0 + 22));
+  // A half-open probe that could not leave is given back: the next send probes.
+  REQUIRE(b.admit("sms-factor-77", s, kT0 + 1022).probe);
+  CHECK_FALSE(b.record("sms-factor-77", s, no_socket, kT0 + 1023));
+  Admission again = b.admit("sms-factor-77", s, kT0 + 1024);
+  CHECK(again.allowed);
+  CHECK(again.probe);
+}
+
 TEST_CASE("how much waits locally for a rate limit: about one second's worth", "[rate]") {
   CHECK(local_capacity(parse_rate_limit("20/s")) == 20);
   CHECK(local_capacity(parse_rate_limit("1000/min")) == 16);

@@ -85,3 +85,19 @@ TEST_CASE("impossible calendar dates are rejected", "[clock]") {
   CHECK_FALSE(parse_iso8601("2026-02-29T10:30:00+01:00"));  // 2026 is not a leap year
   CHECK(parse_iso8601("2028-02-29T10:30:00+01:00"));
 }
+
+TEST_CASE("offsets beyond the ±14:00 that places on Earth use are rejected", "[clock]") {
+  CHECK(parse_iso8601("2026-12-01T23:30:00+14:00") == kDecemberFirstAt0930Utc);  // Kiribati
+  CHECK(parse_iso8601("2026-11-30T21:30:00-12:00") == kDecemberFirstAt0930Utc);
+  CHECK(parse_instant("2026-12-01T15:15+0545") == kDecemberFirstAt0930Utc);  // Népal
+  for (const char* text : {
+           "2026-12-01T10:30:00+99:00",  // found from outside: sent four days off
+           "2026-12-01T10:30:00-99:00", "2026-12-01T10:30:00+14:01", "2026-12-01T10:30:00+15:00",
+           "2026-12-01T10:30:00+01:60",  // sixty minutes
+       }) {
+    INFO('"' << text << '"');
+    CHECK_FALSE(parse_iso8601(text));
+  }
+  CHECK_FALSE(parse_instant("2026-12-01T10:30+99"));
+  CHECK_FALSE(parse_instant("2026-12-01T10:30+1460"));
+}

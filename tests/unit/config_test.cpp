@@ -18,6 +18,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
+#include "daemon/fd_limit.hpp"
 
 namespace fs = std::filesystem;
 using namespace rappel;
@@ -150,6 +151,21 @@ TEST_CASE("an SMS route to an email provider is reported", "[config]") {
   CHECK(load_error(dir, base_yaml() + "  \"93\":\n    email: {provider: journal}\n") ==
         at(dir, 10, 23) +
             "departments.93.email.provider: provider account 'journal' does not send email");
+}
+
+TEST_CASE("a département's calendar organizer is an address, inherited from default", "[config]") {
+  ScratchDir dir;
+  std::string yaml = base_yaml();
+  yaml.replace(yaml.find("email: {provider: outbox}"), 25,
+               "email: {provider: outbox, organizer: \"RDV Solidarités <rdv@example.fr>\"}");
+  auto config = load(dir, yaml + "  \"77\":\n    email: {organizer: pmi@seine-et-marne.fr}\n" +
+                              "  \"93\": {name: Seine-Saint-Denis}\n");
+  CHECK(config->department("77")->email->organizer == "pmi@seine-et-marne.fr");
+  CHECK(config->department("93")->email->organizer == "RDV Solidarités <rdv@example.fr>");
+  CHECK(
+      load_error(dir, base_yaml() + "  \"77\":\n    email: {provider: outbox, organizer: PMI}\n") ==
+      at(dir, 10, 42) +
+          "departments.77.email.organizer: expected \"Name <address>\" or an address");
 }
 
 TEST_CASE("a code that is not a French département is refused", "[config]") {
@@ -353,4 +369,27 @@ TEST_CASE("is_french_department_code accepts exactly the départements", "[confi
   for (std::string_view code :
        {"00", "20", "96", "99", "970", "977", "2a", "2b", "2C", "1", "001", "9", " 77", "77 ", ""})
     CHECK_FALSE(is_french_department_code(code));
+}
+
+// Issue 13: sends and HTTP clients share the descriptors; a configuration that cannot fit the
+// open files limit is named, with the settings to change, by the daemon and check-config.
+TEST_CASE("http.max_connections is read, and the descriptor budget is checked against a limit",
+          "[config][fds]") {
+  ScratchDir dir;
+  auto config = load(dir, base_yaml() +
+                              "dispatch: {max_in_flight: 300}\n"
+                              "http: {listen: \"127.0.0.1:0\", max_connections: 100}\n");
+  REQUIRE(config);
+  CHECK(config->http.max_connections == 100);
+  CHECK(descriptors_needed(*config) == 300 + 100 + kReservedDescriptors);
+  CHECK_FALSE(descriptor_shortfall(*config, {65536, 65536}));
+  CHECK_FALSE(descriptor_shortfall(*config, {464, 464}));
+  auto shortfall = descriptor_shortfall(*config, {463, 4096});
+  REQUIRE(shortfall);
+  CHECK_THAT(*shortfall, Catch::Contains("(463)") && Catch::Contains("464") &&
+                             Catch::Contains("dispatch.max_in_flight (300)") &&
+                             Catch::Contains("http.max_connections (100)") &&
+                             Catch::Contains("LimitNOFILE="));
+  CHECK_THAT(load_error(dir, base_yaml() + "http: {max_connections: 0}\n"),
+             Catch::Contains("max_connections"));
 }

@@ -137,3 +137,39 @@ TEST_CASE("bad rate limits and circuit settings are reported at the value",
   CHECK(cap.error() ==
         cap.at("1s}") + "providers.journal.circuit.max_cooldown: must be at least cooldown");
 }
+
+TEST_CASE("event priorities: built-in defaults, the top-level events section, per département",
+          "[config][priority]") {
+  Yaml plain(kDefault);
+  auto defaults = plain.load();
+  CHECK(defaults->department("77")->priority_of("new_creneau_available") == Priority::bulk);
+  CHECK(defaults->department("77")->priority_of("rdv_upcoming_reminder") == Priority::normal);
+  CHECK(defaults->dispatch.lower_priority_percent == 10);
+
+  Yaml yaml(std::string(kDefault) +
+            "  \"77\": {events: {new_creneau_available: {priority: normal}}}\n");
+  yaml.text =
+      "events: {rdv_upcoming_reminder: {priority: high}}\n"
+      "dispatch: {lower_priority_percent: 25}\n" +
+      yaml.text;
+  auto config = yaml.load();
+  CHECK(config->dispatch.lower_priority_share() == Approx(0.25));
+  CHECK(config->department("13")->priority_of("rdv_upcoming_reminder") == Priority::high);
+  CHECK(config->department("13")->priority_of("new_creneau_available") == Priority::bulk);
+  CHECK(config->department("77")->priority_of("rdv_upcoming_reminder") == Priority::high);
+  CHECK(config->department("77")->priority_of("new_creneau_available") == Priority::normal);
+  CHECK(config->department("974")->priority_of("rdv_upcoming_reminder") == Priority::high);
+}
+
+TEST_CASE("bad event priorities are reported at the value", "[config][priority]") {
+  Yaml word(std::string(kDefault) + "  \"77\": {events: {rdv_created: {priority: urgent}}}\n");
+  CHECK(word.error() ==
+        word.at("urgent") +
+            "departments.77.events.rdv_created.priority: must be high, normal or bulk");
+  Yaml event(kDefault);
+  event.text = "events: {rdv_upcomming_reminder: {priority: high}}\n" + event.text;
+  CHECK_THAT(event.error(), Catch::Contains("unknown event 'rdv_upcomming_reminder'"));
+  Yaml share(kDefault);
+  share.text = "dispatch: {lower_priority_percent: 0}\n" + share.text;
+  CHECK_THAT(share.error(), Catch::Contains("lower_priority_percent"));
+}

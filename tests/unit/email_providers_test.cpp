@@ -1,6 +1,11 @@
 // Tests of the `smtp` and `sfr_mail2sms` adapters, from their YAML settings to what a real SMTP
 // server (aiosmtpd) receives: the email relay's X-Mailin-custom header, and SFR's gateway email
 // whose Subject is the national number and whose only part is the SMS as plain text.
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
+
 #include <yaml-cpp/yaml.h>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -14,6 +19,7 @@
 namespace rappel {
 // Declared by registry.cpp's X-macro; called directly so these tests need no other provider.
 std::unique_ptr<Provider> make_smtp_provider(ConfigMap&, ProviderContext&);
+std::unique_ptr<Provider> make_file_provider(ConfigMap&, ProviderContext&);
 std::unique_ptr<Provider> make_sfr_mail2sms_provider(ConfigMap&, ProviderContext&);
 }  // namespace rappel
 
@@ -200,4 +206,44 @@ TEST_CASE("sfr_mail2sms reports a relay refusal and a wrong password", "[sfr_mai
   CHECK(send(io, *make_sfr_mail2sms_provider(wrong_password, ctx), reminder_sms()).outcome ==
         Outcome::unavailable);
   CHECK(server.message_count() == 0);
+}
+
+TEST_CASE("file provider: a full disk is a transient failure and leaves no .tmp behind",
+          "[file_provider]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("rappel-full-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  boost::asio::io_context io;
+  ProviderContext ctx{io, nullptr};
+  ConfigMap settings(YAML::Load("directory: " + dir.string()), "rappel.yml", "providers.outbox");
+  auto provider = make_file_provider(settings, ctx);
+
+  // The disk is full for this process: a file may not grow past 256 bytes (the write fails with
+  // EFBIG, as it would with ENOSPC; SIGXFSZ, which would stop the process, is ignored).
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit full = before;
+  full.rlim_cur = 256;
+  setrlimit(RLIMIT_FSIZE, &full);
+  SendResult result = send(io, *provider, reminder_email());
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+
+  CHECK(result.outcome == Outcome::transient);
+  CHECK_THAT(result.error, Catch::StartsWith("cannot write to the outbox: "));
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().string());
+  CHECK(left.empty());  // neither a .tmp nor a truncated .eml
+
+  // Once there is room again the same message is written whole.
+  CHECK(send(io, *provider, reminder_email()).outcome == Outcome::accepted);
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    CHECK(entry.path().extension() == ".eml");
+    CHECK(entry.file_size() > 256);
+    ++files;
+  }
+  CHECK(files == 1);
+  fs::remove_all(dir);
 }

@@ -231,7 +231,7 @@ TEST_CASE("op, key and channels are checked", "[intake]") {
 }
 
 TEST_CASE("unknown fields are refused at top level and in recipient", "[intake]") {
-  CHECK(reason(with(reminder(), "priority", "high")) == "unknown field 'priority'");
+  CHECK(reason(with(reminder(), "urgency", "high")) == "unknown field 'urgency'");
   CHECK(reason(with_recipient(reminder(), "address", "12 rue de la Gare")) ==
         "unknown field 'recipient.address'");
   CHECK(reason(json{{"op", "cancel"}, {"key", "rdv-48213"}, {"reason", "x"}}) ==
@@ -240,7 +240,8 @@ TEST_CASE("unknown fields are refused at top level and in recipient", "[intake]"
 
 TEST_CASE("département, event and times are checked", "[intake]") {
   CHECK(reason(with(reminder(), "department", "99")) == "unknown département '99'");
-  CHECK(reason(with(reminder(), "department", "default")) == "unknown département 'default'");
+  CHECK(reason(with(reminder(), "department", "default")) ==
+        "unknown département (not a département code)");
   // A real département not configured uses the defaults.
   CHECK(parse(with(reminder(), "department", "13"))[0].kind == IntakeOp::Kind::schedule);
   CHECK(reason(with(reminder(), "event", "rdv_forgotten")) ==
@@ -250,6 +251,9 @@ TEST_CASE("département, event and times are checked", "[intake]") {
   CHECK(reason(with(reminder(), "send_at", "2026-12-01T10:30:00")) == "field 'send_at" + time_rule);
   CHECK(reason(with(reminder(), "expires_at", "03/12/2026 14h30")) ==
         "field 'expires_at" + time_rule);
+  // An offset no place has would move the message by days (found from outside: sent).
+  CHECK(reason(with(reminder(), "send_at", "2026-12-01T10:30:00+99:00")) ==
+        "field 'send_at" + time_rule);
 }
 
 TEST_CASE("a landline rejects the SMS and keeps the email", "[intake]") {
@@ -335,14 +339,15 @@ TEST_CASE("a rejected entry keeps the identity it had, when valid", "[intake]") 
 }
 
 TEST_CASE("what is salvaged from a rejected entry stays valid UTF-8", "[intake]") {
-  // Salvaged names are cut (8 and 64 bytes); a cut inside "’" or "é" would leave half a character,
-  // which the store cannot write (nlohmann::json refuses it) and which then stopped the daemon.
+  // Only code-shaped names are salvaged: a name cut inside "’" or "é" would leave half a
+  // character, which the store cannot write (nlohmann::json refuses it) and which once stopped
+  // the daemon.
   IntakeOp op = rejected(with(reminder(), "department", "Côte-d’Or"));
-  CHECK(op.error == "unknown département 'Côte-d’Or'");
-  CHECK(op.department == "Côte-d");
+  CHECK(op.error == "unknown département (not a département code)");
+  CHECK(op.department.empty());
   std::string event = std::string(63, 'x') + "é_rappel";
   op = rejected(with(reminder(), "event", event));
-  CHECK(op.event == std::string(63, 'x'));
+  CHECK(op.event.empty());
   for (const auto& text : {op.department, op.event, op.error, op.key})
     CHECK_NOTHROW(json(text).dump());
 }
@@ -383,4 +388,77 @@ TEST_CASE("deeply nested payloads are refused before anything walks them", "[int
   payload["data"] = {{"starts_at", "2026-12-03T14:30:00+01:00"},
                      {"place", {{"name", "MDS de Meaux"}, {"address", {"12 rue de la Gare"}}}}};
   CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
+}
+
+// The calendar's SEQUENCE and DTSTAMP come from the entry's time (daemon/mime.hpp,
+// calendar_revision): intake keeps it with the content, the only place that knows it.
+TEST_CASE("the entry's time is kept with the content for the calendar", "[intake]") {
+  auto ops = parse(reminder());
+  REQUIRE(ops.size() == 1);
+  CHECK(json::parse(ops[0].content)["entry_ms"] == 1764581400000);
+  auto odd = parse_intake_entry("not-an-id", {{"payload", reminder().dump()}}, config(), kNow);
+  REQUIRE(odd.size() == 1);
+  CHECK_FALSE(json::parse(odd[0].content).contains("entry_ms"));
+}
+
+TEST_CASE("data.revision, when given, is a calendar sequence", "[intake]") {
+  json payload = reminder();
+  for (json good : {json(0), json(12), json(2147483646), json(nullptr)}) {
+    payload["data"]["revision"] = good;
+    INFO(good.dump());
+    CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
+  }
+  for (json bad : {json(-1), json(2147483647), json(1.5), json("3"), json::array()}) {
+    payload["data"]["revision"] = bad;
+    INFO(bad.dump());
+    CHECK(reason(payload) == "field 'data.revision' must be an integer from 0 to 2147483646");
+  }
+}
+
+TEST_CASE("priority: the event's default, or the entry's own \"priority\"", "[intake][priority]") {
+  CHECK(parse(reminder())[0].priority == Priority::normal);
+  CHECK(parse(with(reminder(), "event", "new_creneau_available"))[0].priority == Priority::bulk);
+  CHECK(parse(with(reminder(), "priority", "high"))[0].priority == Priority::high);
+  CHECK(parse(with(with(reminder(), "event", "new_creneau_available"), "priority", "normal"))[0]
+            .priority == Priority::normal);
+  CHECK(parse(with(reminder(), "priority", nullptr))[0].priority == Priority::normal);
+  const std::string why = "field 'priority' must be \"high\", \"normal\" or \"bulk\"";
+  CHECK(reason(with(reminder(), "priority", "urgent")) == why);
+  CHECK(reason(with(reminder(), "priority", "HIGH")) == why);
+  CHECK(reason(with(reminder(), "priority", 1)) == why);
+}
+
+TEST_CASE("rejection reasons never copy the payload", "[intake]") {
+  // Found from outside: the reason quoted the value unbounded and unescaped, so a long value
+  // made a 60,000-character error, a newline forged a log line, a NUL made the log binary and a
+  // phone number given as département was written in clear.
+  const std::string long_value(1500, 'x');  // within this config's max_payload
+  const std::string forged = "99\nrappel[1]: INFO sent to +33612345678";
+  const std::string with_nul = std::string("77\0", 3) + "x";
+  const std::string phone = "+33612345678";
+  for (const auto& value : {long_value, forged, with_nul, phone, std::string("Aïcha Benali")}) {
+    INFO(json(value).dump().substr(0, 60));
+    for (const char* name : {"department", "event"}) {
+      IntakeOp op = rejected(with(reminder(), name, value));
+      CHECK(op.error.size() < 80);
+      CHECK(op.error.find(value.substr(0, 8)) == std::string::npos);
+      CHECK(op.error.find('\n') == std::string::npos);
+      CHECK(op.error.find('\0') == std::string::npos);
+      CHECK(op.department.find(value.substr(0, 3)) == std::string::npos);
+      CHECK(op.event.find(value.substr(0, 3)) == std::string::npos);
+    }
+    json payload = reminder();
+    payload[value] = 1;
+    CHECK(reason(payload) == "unknown field (not a field name)");
+    payload = reminder();
+    payload["recipient"][value] = 1;
+    CHECK(reason(payload) == "unknown field in 'recipient' (not a field name)");
+  }
+  CHECK(reason(with(reminder(), "department", phone)) ==
+        "unknown département (not a département code)");
+  CHECK(reason(with(reminder(), "event", forged)) ==
+        "unknown event (not an event name: a-z, 0-9 and _)");
+  // Codes are still named, since that is what the backend's developer needs to fix.
+  CHECK(reason(with(reminder(), "department", "2C")) == "unknown département '2C'");
+  CHECK(rejected(with(reminder(), "department", "2C")).department == "2C");
 }

@@ -30,8 +30,8 @@ TEST_CASE("the metrics pass promtool and say what the core recorded", "[metrics]
   m.completed(completion("974", "email", "sent", 0));
   m.provider_request("sms_factor_77", std::chrono::milliseconds(120));
   m.provider_request("sms_factor_77", std::chrono::milliseconds(3000));
-  m.send_lag(1500);
-  m.send_lag(-20);  // a clock a little ahead: counted as on time
+  m.send_lag(Priority::high, 1500);
+  m.send_lag(Priority::normal, -20);  // a clock a little ahead: counted as on time
   m.set_circuit_state("sms_factor_77", CircuitState::open);
   m.set_circuit_state("brevo", CircuitState::half_open);
   m.completed([] {

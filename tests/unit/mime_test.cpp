@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include <date/date.h>
 
@@ -84,6 +85,8 @@ void check_wire_format(const std::string& bytes) {
   }
 }
 
+const IcsRevision kRevision{7, date::sys_days{date::year{2026} / 11 / 20} + std::chrono::hours{9}};
+
 const json kAppointment = {{"starts_at", "2026-12-03T10:30:00+01:00"},
                            {"duration_minutes", 45},
                            {"service", "PMI"},
@@ -103,7 +106,7 @@ Outbound reminder() {
   email.html =
       "<p>Bonjour Françoise,</p><p>Votre rendez-vous <b>PMI</b> est le <b>jeudi 3 "
       "décembre 2026 à 10h30</b>.</p>";
-  email.ics = appointment_ics(kAppointment, "4521", "PUBLISH");
+  email.ics = appointment_ics(kAppointment, "4521", "PUBLISH", kRevision);
   email.ics_method = "PUBLISH";
   return {"rdv-4521-reminder:email", "77", 1, email};
 }
@@ -146,7 +149,11 @@ TEST_CASE("a full reminder parses back with accents, parts and calendar", "[mime
   CHECK(parts[4]["type"] == "text/calendar");
   CHECK(parts[4]["method"] == "PUBLISH");
   CHECK(parts[4]["filename"] == "rendez-vous.ics");
-  std::string ics = message.email().ics;
+  // The calendar object, with the email's From as its ORGANIZER.
+  std::string ics = ics_with_organizer(message.email().ics, "RDV Solidarités",
+                                       "ne-pas-repondre@rdv-solidarites.fr");
+  CHECK(ics.find("\r\nORGANIZER;CN=\"RDV Solidarités\":mailto:ne-pas-repondre@") !=
+        std::string::npos);
   ics.erase(std::remove(ics.begin(), ics.end(), '\r'), ics.end());
   CHECK(parts[4]["content"] == ics);
   for (const json& p : parts) CHECK(p["defects"].empty());
@@ -181,14 +188,27 @@ TEST_CASE("text-only and text+calendar messages have the right structure", "[mim
 TEST_CASE("a cancellation carries METHOD:CANCEL in the part and the object", "[mime]") {
   Outbound message = reminder();
   auto& email = std::get<EmailContent>(message.content);
-  email.ics = appointment_ics(kAppointment, "4521", "CANCEL");
+  email.ics = appointment_ics(kAppointment, "4521", "CANCEL", kRevision);
   email.ics_method = "CANCEL";
   json m = parsed(build_email(message, options()));
   CHECK(m["parts"][4]["method"] == "CANCEL");
   std::string ics = m["parts"][4]["content"];
   CHECK(ics.find("METHOD:CANCEL\n") != std::string::npos);
   CHECK(ics.find("STATUS:CANCELLED\n") != std::string::npos);
-  CHECK(ics.find("SEQUENCE:1\n") != std::string::npos);
+  CHECK(ics.find("SEQUENCE:7\n") != std::string::npos);
+  CHECK(ics.find("ORGANIZER;CN=\"RDV Solidarités\":mailto:ne-pas-repondre@rdv-solidarites.fr\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("a département's organizer wins over the From", "[mime]") {
+  Outbound message = reminder();
+  auto& email = std::get<EmailContent>(message.content);
+  email.ics_organizer = "PMI de Melun <pmi.melun@seine-et-marne.fr>";
+  json m = parsed(build_email(message, options()));
+  CHECK(m["from"]["address"] == "ne-pas-repondre@rdv-solidarites.fr");
+  std::string ics = m["parts"][4]["content"];
+  CHECK(ics.find("\nORGANIZER;CN=\"PMI de Melun\":mailto:pmi.melun@seine-et-marne.fr\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("header injection through subject, name or extra headers adds no header", "[mime]") {
@@ -253,9 +273,32 @@ TEST_CASE("a subject with an unbreakable long word still respects line lengths",
 TEST_CASE("message ids are safe and stable", "[mime]") {
   CHECK(message_id_for("rdv-4521-reminder:email", "ne-pas-repondre@rdv-solidarites.fr") ==
         "<rdv-4521-reminder.email@rdv-solidarites.fr>");
-  CHECK(message_id_for("a b<c>@d::e.", "RDV <x@Exemple.FR>") == "<a-b-c--d.e@exemple.fr>");
-  CHECK(message_id_for("..x", "no address") == "<x@rappel.invalid>");
-  CHECK(message_id_for("", "") == "<message@rappel.invalid>");
+  CHECK(message_id_for("a b<c>@d::e.", "RDV <x@Exemple.FR>") ==
+        "<a=20b=3Cc=3E=40d.=3Ae=2E@exemple.fr>");
+  CHECK(message_id_for("..x", "no address") == "<=2E=2Ex@rappel.invalid>");
+  CHECK(message_id_for(":x:", "") == "<=3Ax=3A@rappel.invalid>");
+  CHECK(message_id_for("", "") == "<=@rappel.invalid>");
+}
+
+// Keys may hold letters, digits and -_.:/@+ (docs/contract.md): keys that differ only there were
+// one Message-ID (and one outbox file) before, so a bounce could land on the wrong message.
+TEST_CASE("keys that differ only in punctuation get different message ids", "[mime]") {
+  std::set<std::string> ids, tokens;
+  const std::vector<std::string> keys = {"mime-coll/a-13", "mime-coll-a-13",  "mime-coll@a-13",
+                                         "mime-coll+a-13", "mime-coll:a-13",  "mime-coll.a-13",
+                                         "mime-coll_a-13", "mime-coll::a-13", "mime-coll=2Fa-13"};
+  for (const auto& key : keys) {
+    std::string id = message_id_for(key + ":email", "ne-pas-repondre@rdv-solidarites.fr");
+    INFO(key << " -> " << id);
+    ids.insert(id);
+    tokens.insert(message_token(key + ":email"));
+    // Python's email package reads each back as it was written: a valid msg-id.
+    Outbound message = reminder();
+    message.id = key + ":email";
+    CHECK(parsed(build_email(message, options()))["message_id"] == id);
+  }
+  CHECK(ids.size() == keys.size());
+  CHECK(tokens.size() == keys.size());
 }
 
 TEST_CASE("email addresses are checked pragmatically", "[mime]") {

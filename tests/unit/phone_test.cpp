@@ -40,12 +40,44 @@ TEST_CASE("the French numbering plan spans metropolitan and overseas numbers", "
   // A metropolitan mobile registered in Guadeloupe, a Réunion mobile in Seine-et-Marne.
   CHECK(check("06 12 34 56 78", "GP").e164 == "+33612345678");
   CHECK(check("0692 12 34 56", "FR").e164 == "+262692123456");
-  // +33 written in front of an overseas number still reaches the overseas operator.
+  // +33 written in front of an overseas number still reaches the overseas operator
+  // (docs/contract.md lists these).
   CHECK(check("+33 6 92 12 34 56", "FR").e164 == "+262692123456");
+  CHECK(check("+33 693 00 12 34", "FR").e164 == "+262693001234");
+  CHECK(check("+33 639 69 12 34", "FR").e164 == "+262639691234");
+  CHECK(check("+33 690 12 34 56", "FR").e164 == "+590690123456");
+  CHECK(check("+33 691 22 12 34", "FR").e164 == "+590691221234");
+  CHECK(check("+33 696 12 34 56", "FR").e164 == "+596696123456");
+  CHECK(check("+33 694 20 12 34", "FR").e164 == "+594694201234");
   // ...but only while the other territory is allowed.
   auto only_fr = normalize_sms_number("0692 12 34 56", "FR", {"FR"});
   CHECK_FALSE(only_fr.e164);
   CHECK(only_fr.error == "country not allowed: RE");
+}
+
+// What libphonenumber reads, every département reads alike (issue 20).
+TEST_CASE(
+    "full-width digits and a country code written without + read as libphonenumber reads them",
+    "[phone]") {
+  // Full-width digits and plus, as Japanese or Chinese input methods type them.
+  CHECK(check("\uFF10\uFF16\uFF11\uFF12\uFF13\uFF14\uFF15\uFF16\uFF17\uFF18", "FR").e164 ==
+        "+33612345678");
+  CHECK(check("\uFF0B\uFF13\uFF13 \uFF16 12 34 56 78", "FR").e164 == "+33612345678");
+  CHECK(check("\uFF10\uFF16\uFF19\uFF12 12 34 56", "RE").e164 == "+262692123456");
+  CHECK(check("\uFF10\uFF11 64 00 00 00", "FR").error == "not a mobile number (landline)");
+  CHECK(check("\uFF10\uFF16", "FR").error == "invalid number");
+  CHECK(check("\xEF\xBC", "FR").error == "no phone number");  // a cut sequence, read safely
+  // 33 written without + or 00: the same number in Seine-et-Marne, Guadeloupe and La Réunion.
+  for (const char* dept : {"77", "971", "972", "973", "974", "976"}) {
+    INFO(dept);
+    CHECK(check("33612345678", region_of_department(dept)).e164 == "+33612345678");
+    CHECK(check("33 6 92 12 34 56", region_of_department(dept)).e164 == "+262692123456");
+    CHECK(check("262692123456", region_of_department(dept)).e164 == "+262692123456");
+    CHECK(check("590690123456", region_of_department(dept)).e164 == "+590690123456");
+    CHECK(check("33164000000", region_of_department(dept)).error ==
+          "not a mobile number (landline)");
+    CHECK_FALSE(check("3361234567", region_of_department(dept)).e164);
+  }
 }
 
 TEST_CASE("landlines and special numbers are refused with a clear reason", "[phone]") {

@@ -193,3 +193,26 @@ TEST_CASE("decide_outcome alone treats an unavailable account like a transient f
   CHECK(c.status == "failed");
   CHECK(c.error == "gave up after 3 attempts: insufficient credit");
 }
+
+TEST_CASE("an unknown outcome is retried only up to max_unknown_attempts", "[retry][unknown]") {
+  std::mt19937_64 rng(7);
+  RetryPolicy p = policy(seconds(30), std::chrono::hours(1), 10);
+  p.max_unknown_attempts = 2;
+  SendResult garbled = transient("unreadable answer (HTTP 200)");
+  garbled.outcome_unknown = true;
+
+  ClaimedMessage first = sms_reminder(1);
+  CHECK(decide_outcome(first, garbled, p, kNow, rng).status == "retrying");
+
+  ClaimedMessage second = sms_reminder(2);
+  second.unknown_attempts = 1;
+  Completion c = decide_outcome(second, garbled, p, kNow, rng);
+  CHECK(c.status == "failed");
+  CHECK(c.outcome_unknown);
+  CHECK(c.error ==
+        "outcome unknown after 2 attempts, not tried again (the person may have received it): "
+        "unreadable answer (HTTP 200)");
+
+  // A known failure after an unknown one is retried as any other: it did not reach the person.
+  CHECK(decide_outcome(second, transient(), p, kNow, rng).status == "retrying");
+}

