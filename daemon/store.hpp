@@ -121,7 +121,6 @@ class Store {
   using Done = std::function<void(const std::string& error)>;
   void ensure_group(Done done);
   void apply_intake(const std::vector<IntakeOp>& ops, Done done);
-<<<<<<< HEAD
   // The next inbox entries for `consumer` (from "0": its pending ones; ">": new ones), at most
   // `limits.count` of them and about `limits.bytes` (one more entry at most), through `via` (the
   // intake's own connection). An entry above the size limits comes back as its sizes only.
@@ -133,11 +132,8 @@ class Store {
   };
   void read_inbox(RedisClient& via, const std::string& consumer, const std::string& from,
                   const InboxRead& limits, RedisCallback done);
-  void claim(int limit, std::chrono::milliseconds lease,
-=======
   // Due messages, higher priorities first, each lower one keeping `lower_share` of the batch.
   void claim(int limit, std::chrono::milliseconds lease, double lower_share,
->>>>>>> main
              std::function<void(Claim, const std::string& error)> done);
   void complete(const std::vector<Completion>& outcomes, Done done);
   // Pushes the leases of messages this daemon still holds to now + `lease`. Only leases still
