@@ -139,6 +139,7 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
   if (auto i = root.optional_map("intake")) {
     config.intake.max_payload = i->integer_or("max_payload", 64 * 1024, 1024, 16 << 20);
     config.intake.batch = i->integer_or("batch", 256, 1, 10000);
+    config.intake.batch_bytes = i->integer_or("batch_bytes", 4 << 20, 64 << 10, 64 << 20);
     config.intake.reclaim_after = i->duration_or("reclaim_after", config.intake.reclaim_after);
     i->reject_unknown_keys();
   }

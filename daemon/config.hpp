@@ -82,6 +82,8 @@ struct DispatchSettings {
 struct IntakeSettings {
   size_t max_payload = 64 * 1024;
   int batch = 256;
+  // Bytes of entries read at once: what one read and its EVALSHA hold, whatever the inbox holds.
+  size_t batch_bytes = 4 << 20;
   std::chrono::milliseconds reclaim_after{30'000};  // entries left pending by a dead instance
 };
 

@@ -9,6 +9,13 @@ namespace rappel {
 
 namespace {
 
+// Room for the field names and small fields beside the payload (an entry's limit is the payload's
+// plus this).
+constexpr size_t kEntryFields = 4096;
+// How often an idle intake looks at the inbox. A blocking XREADGROUP would return the next entry
+// whole, whatever its size; the read script cannot block. 20 reads/s of microseconds each.
+constexpr std::chrono::milliseconds kPollInterval{50};
+
 // One stream entry of a reply: [id, [field, value, ...]] (the fields are nil for deleted entries).
 bool read_entry(const redisReply* entry, std::string& id, StreamFields& fields) {
   if (!entry || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
@@ -21,6 +28,22 @@ bool read_entry(const redisReply* entry, std::string& id, StreamFields& fields) 
   return true;
 }
 
+// An entry the read script did not return because of its size ([id, [], payload bytes, entry
+// bytes]): rejected by its entry id alone, since its key is inside the payload nobody read.
+IntakeOp oversized(std::string id, const redisReply* entry, const Config& config) {
+  IntakeOp op;
+  op.entry = std::move(id);
+  std::string payload = reply_string(entry->element[2]);
+  std::string total = reply_string(entry->element[3]);
+  if (std::stoull(payload.empty() ? "0" : payload) > config.intake.max_payload)
+    op.error = "payload too large: " + payload + " bytes (limit " +
+               std::to_string(config.intake.max_payload) + ")";
+  else
+    op.error = "entry too large: " + total + " bytes in its fields (limit " +
+               std::to_string(config.intake.max_payload + kEntryFields) + ")";
+  return op;
+}
+
 }  // namespace
 
 Intake::Intake(boost::asio::io_context& io, std::shared_ptr<RedisClient> reader, Store& store,
@@ -31,6 +54,7 @@ Intake::Intake(boost::asio::io_context& io, std::shared_ptr<RedisClient> reader,
       config_(std::move(config)),
       wake_(std::move(wake)),
       retry_timer_(io),
+      poll_timer_(io),
       reclaim_timer_(io) {}
 
 void Intake::start() {
@@ -45,6 +69,7 @@ void Intake::start() {
 void Intake::stop() {
   stopped_ = true;
   retry_timer_.cancel();
+  poll_timer_.cancel();
   reclaim_timer_.cancel();
 }
 
@@ -70,28 +95,36 @@ void Intake::retry_later() {
 void Intake::read() {
   if (stopped_ || reading_) return;
   auto config = config_();
-  const StoreSettings& s = store_.settings();
   reading_ = true;
-  reader_->command(
-      {"XREADGROUP", "GROUP", s.group, config->instance, "COUNT",
-       std::to_string(config->intake.batch), "BLOCK", "1000", "STREAMS", s.inbox(), next_id_},
-      [this](const redisReply* reply, const std::string& error) {
+  if (reread_pending_) next_id_ = "0";
+  reread_pending_ = false;
+  Store::InboxRead limits{config->intake.batch, config->intake.batch_bytes,
+                          config->intake.max_payload, config->intake.max_payload + kEntryFields};
+  store_.read_inbox(
+      *reader_, config->instance, next_id_, limits,
+      [this](const redisReply* entries, const std::string& error) {
         reading_ = false;
         if (!error.empty()) {
           if (!stopped_) spdlog::warn("reading the inbox failed: {}", error);
           return retry_later();
         }
-        const redisReply* entries = nullptr;
-        if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
-            reply->element[0]->elements == 2)
-          entries = reply->element[0]->element[1];
-        bool none = !entries || entries->elements == 0;
-        if (none) {
-          if (next_id_ == "0") next_id_ = ">";
-          return read();
+        if (!entries || entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) {
+          if (next_id_ == "0") {
+            next_id_ = ">";
+            return read();
+          }
+          return poll_later();
         }
         on_entries(entries);
       });
+}
+
+void Intake::poll_later() {
+  if (stopped_) return;
+  poll_timer_.expires_after(kPollInterval);
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) read();
+  });
 }
 
 void Intake::on_entries(const redisReply* entries) {
@@ -101,8 +134,13 @@ void Intake::on_entries(const redisReply* entries) {
   std::string id;
   StreamFields fields;
   for (size_t i = 0; i < entries->elements; ++i) {
-    if (!read_entry(entries->element[i], id, fields)) continue;
-    if (fields.empty() && entries->element[i]->element[1]->type != REDIS_REPLY_ARRAY) {
+    const redisReply* entry = entries->element[i];
+    if (entry && entry->type == REDIS_REPLY_ARRAY && entry->elements == 4) {
+      ops.push_back(oversized(reply_string(entry->element[0]), entry, *config));
+      continue;
+    }
+    if (!read_entry(entry, id, fields)) continue;
+    if (fields.empty() && entry->element[1]->type != REDIS_REPLY_ARRAY) {
       // Deleted before we processed it (the backend must not trim the inbox): nothing to apply.
       IntakeOp gone;
       gone.entry = id;
@@ -148,16 +186,18 @@ void Intake::reclaim() {
       if (!ec) reclaim();
     });
   };
+  // JUSTID: the entries become ours without coming here whole; the read loop then reads them
+  // from our pending list, bounded in bytes like any other read.
   store_.redis().command({"XAUTOCLAIM", s.inbox(), s.group, config->instance,
                           std::to_string(config->intake.reclaim_after.count()), "0-0", "COUNT",
-                          std::to_string(config->intake.batch)},
+                          std::to_string(config->intake.batch), "JUSTID"},
                          [this, again](const redisReply* reply, const std::string& error) {
                            if (error.empty() && reply && reply->type == REDIS_REPLY_ARRAY &&
                                reply->elements >= 2 && reply->element[1]->elements > 0) {
                              spdlog::info(
                                  "took over {} inbox entries left pending by another instance",
                                  reply->element[1]->elements);
-                             on_entries(reply->element[1]);
+                             reread_pending_ = true;
                            }
                            again();
                          });

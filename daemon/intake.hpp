@@ -1,9 +1,10 @@
 // Intake: reads the backend's inbox stream with a consumer group and applies each entry.
 //
-// The blocking XREADGROUP has its own Redis connection, so it never delays the dispatch loop's
-// commands. An entry is acknowledged by the same Lua script that stores its effect, so a crash at
-// any point either applied an entry fully or left it pending; entries a dead instance left pending
-// are taken over with XAUTOCLAIM after `intake.reclaim_after`.
+// Entries are read by a script (Store::read_inbox) bounded in count and bytes, on the intake's
+// own Redis connection, so it never delays the dispatch loop's commands; an idle intake looks
+// again every 50 ms. An entry is acknowledged by the same Lua script that stores its effect, so a
+// crash at any point either applied an entry fully or left it pending; entries a dead instance left
+// pending are taken over with XAUTOCLAIM after `intake.reclaim_after`.
 #pragma once
 
 #include <functional>
@@ -33,6 +34,7 @@ class Intake {
   void apply(std::vector<IntakeOp> ops, std::function<void(bool)> done);
   void reclaim();
   void retry_later();
+  void poll_later();
 
   boost::asio::io_context& io_;
   std::shared_ptr<RedisClient> reader_;
@@ -40,10 +42,12 @@ class Intake {
   ConfigSource config_;
   std::function<void(Millis)> wake_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer poll_timer_;
   boost::asio::steady_timer reclaim_timer_;
   std::string next_id_ = "0";  // "0": our own pending entries first, then ">" for new ones
   bool stopped_ = true;
   bool reading_ = false;
+  bool reread_pending_ = false;  // entries taken over: read our pending list again
   unsigned long entries_total_ = 0;
 };
 

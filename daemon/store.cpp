@@ -103,6 +103,15 @@ void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
 }
 
+void Store::read_inbox(RedisClient& via, const std::string& consumer, const std::string& from,
+                       const InboxRead& limits, RedisCallback done) {
+  via.eval(
+      scripts::read_inbox(), {settings_.inbox()},
+      {settings_.group, consumer, from, std::to_string(limits.count), std::to_string(limits.bytes),
+       std::to_string(limits.max_payload), std::to_string(limits.max_entry)},
+      std::move(done));
+}
+
 namespace {
 
 Millis score(const redisReply* r) {

@@ -121,6 +121,17 @@ class Store {
   using Done = std::function<void(const std::string& error)>;
   void ensure_group(Done done);
   void apply_intake(const std::vector<IntakeOp>& ops, Done done);
+  // The next inbox entries for `consumer` (from "0": its pending ones; ">": new ones), at most
+  // `limits.count` of them and about `limits.bytes` (one more entry at most), through `via` (the
+  // intake's own connection). An entry above the size limits comes back as its sizes only.
+  struct InboxRead {
+    int count = 0;
+    size_t bytes = 0;
+    size_t max_payload = 0;
+    size_t max_entry = 0;
+  };
+  void read_inbox(RedisClient& via, const std::string& consumer, const std::string& from,
+                  const InboxRead& limits, RedisCallback done);
   // Due messages, higher priorities first, each lower one keeping `lower_share` of the batch.
   void claim(int limit, std::chrono::milliseconds lease, double lower_share,
              std::function<void(Claim, const std::string& error)> done);

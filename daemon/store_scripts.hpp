@@ -11,8 +11,11 @@ namespace rappel::scripts {
 constexpr int kCommonArgs = 6;
 
 // Each script's last ARGV is the statistics argument (stats_script_arg in stats.hpp).
-const LuaScript& intake();    // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
-const LuaScript& claim();     // ARGV+: limit, lease_ms, stats, lower share, rounding [0,1)
+const LuaScript& intake();  // ARGV+: group, JSON array of schedule / cancel / reject ops, stats
+// Not a state change, without the common ARGV: KEYS inbox; ARGV group, consumer, "0" or ">",
+// count, bytes, max payload bytes, max entry bytes (see store_scripts.cpp).
+const LuaScript& read_inbox();
+const LuaScript& claim();  // ARGV+: limit, lease_ms, stats, lower share, rounding [0,1)
 const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
                               // stats
 const LuaScript& low_credit();  // ARGV+: account, credits, low_credit; 1 when the event was added

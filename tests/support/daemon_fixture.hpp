@@ -38,6 +38,7 @@ class DaemonProcess {
   void signal(int sig) { process_->terminate(sig); }
   std::optional<int> wait(std::chrono::milliseconds timeout) { return process_->wait(timeout); }
   bool running() { return process_->running(); }
+  pid_t pid() const { return process_->pid(); }
   std::string log() const;
   // The port of the daemon's HTTP endpoint, from its "http listening on" log line (0 if absent).
   unsigned short http_port() const;
