@@ -53,7 +53,8 @@ TEST_CASE("big inbox entries are rejected by size and never stop the intake",
   for (int i = 0; i < 8; ++i) CHECK(s.status("wide-" + std::to_string(i) + ":sms") == "scheduled");
   int too_large = 0;
   for (auto& e : s.redis.xrange("rappel:events"))
-    if (e["status"] == "rejected" && e["error"] == "payload too large: 3145728 bytes (limit 262144)")
+    if (e["status"] == "rejected" &&
+        e["error"] == "payload too large: 3145728 bytes (limit 262144)")
       ++too_large;
   CHECK(too_large == 8);
   CHECK(s.redis.integer({"XLEN", "rappel:inbox"}) == 0);
