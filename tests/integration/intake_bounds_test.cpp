@@ -60,6 +60,12 @@ TEST_CASE("big inbox entries are rejected by size and never stop the intake",
   CHECK(s.redis.integer({"XLEN", "rappel:inbox"}) == 0);
   // 24 MiB of oversized entries went by: none of them was ever in the daemon.
   long after = peak_rss_kib(daemon.pid());
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine and adds its shadow: the daemon's RSS says nothing of
+  // what it holds. Measured in the normal build.
+  WARN("peak RSS not checked under ASan (grew by " << after - before << " KiB)");
+#else
   CHECK(after - before < 8 * 1024);
+#endif
   CHECK(daemon.running());
 }
