@@ -127,8 +127,9 @@ std::vector<std::string> ConfigMap::secret_forms() const {
     forms.push_back(mime::base64(secret));
     for (const auto& other : log.strings) {
       if (other == secret) continue;
-      forms.push_back(mime::base64(other + ":" + secret));                          // HTTP basic auth
-      forms.push_back(mime::base64(std::string(1, '\0') + other + '\0' + secret));  // SMTP AUTH PLAIN
+      forms.push_back(mime::base64(other + ":" + secret));  // HTTP basic auth
+      forms.push_back(
+          mime::base64(std::string(1, '\0') + other + '\0' + secret));  // SMTP AUTH PLAIN
     }
   }
   return forms;
