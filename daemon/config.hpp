@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -119,6 +120,10 @@ struct Config {
   const DepartmentConfig* department(std::string_view code) const;
   Provider* provider(std::string_view account) const;
 };
+
+// The configuration in force: read at each use, so that a reload (SIGHUP) takes effect without
+// the components holding on to the old one.
+using ConfigSource = std::function<std::shared_ptr<const Config>()>;
 
 // Throws ConfigError ("file:line:col: what"). `ctx.curl` may be null (check-config).
 std::shared_ptr<Config> load_config(const std::string& path, ProviderContext& ctx);

@@ -14,6 +14,7 @@
 
 #include "daemon/callbacks.hpp"
 #include "daemon/config_node.hpp"
+#include "daemon/credit_watch.hpp"
 #include "daemon/curl_multi.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/fd_limit.hpp"
@@ -58,6 +59,7 @@ class Daemon {
         reader_(std::make_shared<RedisClient>(io_, config_->redis, "inbox")),
         store_(commands_, config_->store),
         dispatcher_(io_, store_, [this] { return config_; }),
+        credits_(io_, store_, [this] { return config_; }),
         intake_(
             io_, reader_, store_, [this] { return config_; },
             [this](Millis due) { dispatcher_.wake_at(due); }),
@@ -78,6 +80,9 @@ class Daemon {
                                  m.set_circuit_state(account, c.state);
                              }}) {
     dispatcher_.set_metrics(&metrics_);
+    credits_.set_metrics(&metrics_);
+    dispatcher_.on_credits(
+        [this](const std::string& account, double credits) { credits_.observe(account, credits); });
     // Callbacks read the events stream with blocking reads: a connection of their own.
     if (!config_->callbacks.url.empty()) {
       callbacks_reader_ = std::make_shared<RedisClient>(io_, config_->redis, "callbacks");
@@ -106,8 +111,10 @@ class Daemon {
     }
     spdlog::info("http listening on {}:{}", config_->http.host, http_.port());
     commands_->on_connect([this] {
+      dispatcher_.record_circuits();  // again after a Redis restart: its data may be gone
       if (ready_) return;
       ready_ = true;
+      credits_.start();  // once Redis answers: a credit told now can be recorded
       notifier_.ready();
       spdlog::info("rappel {} ready (instance {})", RAPPEL_VERSION, config_->instance);
     });
@@ -173,6 +180,7 @@ class Daemon {
     notifier_.stopping();
     spdlog::info("stopping: {} message(s) in flight", dispatcher_.in_flight());
     intake_.stop();
+    credits_.stop();
     http_.stop();
     if (callbacks_) callbacks_->stop();
     dispatcher_.stop(config_->dispatch.shutdown_grace, [this] {
@@ -195,6 +203,7 @@ class Daemon {
   std::shared_ptr<RedisClient> reader_;
   Store store_;
   Dispatcher dispatcher_;
+  CreditWatch credits_;
   Intake intake_;
   HttpServer http_;
   ReceiptEndpoint receipts_;

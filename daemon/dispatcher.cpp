@@ -184,6 +184,7 @@ void Dispatcher::send(const std::shared_ptr<Job>& job, const std::string& accoun
 
 void Dispatcher::on_result(const std::shared_ptr<Job>& job, const std::string& account,
                            SendResult result) {
+  if (result.credits && on_credits_) on_credits_(account, *result.credits);
   auto policy = job->config->account_policies.find(account);
   CircuitSettings circuit =
       policy == job->config->account_policies.end() ? CircuitSettings{} : policy->second.circuit;
@@ -211,9 +212,25 @@ void Dispatcher::announce(const CircuitTransition& t) {
   }
   // A probe that failed again re-opens without a new event: the backend already knows.
   if (t.to == CircuitState::open && t.from == CircuitState::half_open) return;
+  record_circuit(t.account, t.to);
   std::string status = t.to == CircuitState::open ? "provider_unavailable" : "provider_available";
   store_.account_event(status, t.account, t.reason, [status, account = t.account](auto& error) {
     if (!error.empty()) spdlog::warn("event {} of {} not recorded: {}", status, account, error);
+  });
+}
+
+void Dispatcher::record_circuits() {
+  auto config = config_();
+  auto states = breakers_.states();
+  for (const auto& [account, provider] : config->providers) {
+    auto state = states.find(account);
+    record_circuit(account, state == states.end() ? CircuitState::closed : state->second.state);
+  }
+}
+
+void Dispatcher::record_circuit(const std::string& account, CircuitState state) {
+  store_.record_circuit(account, config_()->instance, to_string(state), [account](auto& error) {
+    if (!error.empty()) spdlog::debug("circuit of {} not recorded: {}", account, error);
   });
 }
 

@@ -35,8 +35,6 @@ namespace rappel {
 
 class Metrics;
 
-using ConfigSource = std::function<std::shared_ptr<const Config>()>;
-
 class Dispatcher {
  public:
   Dispatcher(boost::asio::io_context& io, Store& store, ConfigSource config);
@@ -48,6 +46,12 @@ class Dispatcher {
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }  // optional; outlives the dispatcher
+  // Writes this instance's circuit of every account for `rappel status --providers` (at each
+  // connection to Redis; transitions are written as they happen).
+  void record_circuits();
+  // Told the credit an account's answer gave (SendResult::credits): the credit watch.
+  using CreditListener = std::function<void(const std::string& account, double credits)>;
+  void on_credits(CreditListener listener) { on_credits_ = std::move(listener); }
   int in_flight() const { return in_flight_; }
   unsigned long sent_total() const { return sent_total_; }
   const CircuitBreakers& breakers() const { return breakers_; }
@@ -62,6 +66,7 @@ class Dispatcher {
   void send(const std::shared_ptr<Job>& job, const std::string& account);
   void on_result(const std::shared_ptr<Job>& job, const std::string& account, SendResult result);
   void announce(const CircuitTransition& transition);
+  void record_circuit(const std::string& account, CircuitState state);
   void finish(Completion completion);
   void flush();
   void maybe_finish_stop();
@@ -89,6 +94,7 @@ class Dispatcher {
   CircuitBreakers breakers_;
   RateLimiter limiter_;
   Metrics* metrics_ = nullptr;
+  CreditListener on_credits_;
 };
 
 }  // namespace rappel

@@ -13,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/dispatcher.hpp"
+#include "daemon/config.hpp"
 #include "daemon/store.hpp"
 
 namespace rappel {

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string_view>
 
-#include "daemon/dispatcher.hpp"
+#include "daemon/config.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/store.hpp"
 

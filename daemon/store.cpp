@@ -251,16 +251,27 @@ void Store::account_event(const std::string& status, const std::string& account,
                   [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
 }
 
-void Store::low_credit(const std::string& account, double credits, long low,
-                       std::function<void(bool added, const std::string& error)> done) {
+void Store::record_credit(const std::string& account, double credits, std::optional<long> low,
+                          std::function<void(CreditCrossing, const std::string& error)> done) {
   auto args = common_args(clock_());
   args.push_back(account);
   args.push_back(credit_text(credits));
-  args.push_back(std::to_string(low));
-  redis_->eval(scripts::low_credit(), keys(), args,
+  args.push_back(low ? std::to_string(*low) : std::string());
+  redis_->eval(scripts::credit(), keys(), args,
                [done = std::move(done)](const redisReply* reply, const std::string& error) {
-                 done(error.empty() && reply && reply_integer(reply) == 1, error);
+                 long long r = error.empty() && reply ? reply_integer(reply) : 0;
+                 done(r == 1   ? CreditCrossing::went_low
+                      : r == 2 ? CreditCrossing::came_back
+                               : CreditCrossing::none,
+                      error);
                });
+}
+
+void Store::record_circuit(const std::string& account, const std::string& instance,
+                           std::string_view state, Done done) {
+  redis_->command({"HSET", settings_.account(account), "circuit:" + instance,
+                   std::string(state) + " " + iso_utc(clock_())},
+                  [done = std::move(done)](const redisReply*, const std::string& e) { done(e); });
 }
 
 void Store::apply_receipts(

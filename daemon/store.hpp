@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/clock.hpp"
@@ -40,6 +42,14 @@ struct StoreSettings {
   std::string message(const std::string& id) const { return prefix + ":msg:" + id; }
   std::string content(const std::string& id) const { return prefix + ":content:" + id; }
   std::string retrying() const { return prefix + ":retrying"; }
+  // A provider account's credit and circuits (`rappel status --providers`).
+  std::string account(std::string_view name) const {
+    return prefix + ":account:" + std::string(name);
+  }
+  std::string credit_low(std::string_view name) const {
+    return prefix + ":credit-low:" + std::string(name);
+  }
+  std::string rate(std::string_view name) const { return prefix + ":rate:" + std::string(name); }
 };
 
 // One intake entry turned into what the store applies (see intake_parse.hpp).
@@ -143,11 +153,16 @@ class Store {
   // An event about a provider account rather than a message (circuit opened or closed).
   void account_event(const std::string& status, const std::string& account,
                      const std::string& error, Done done);
-  // The account's credit against its low_credit: below it, a provider_low_credit event unless one
-  // was already added for this crossing (by any instance); at or above it, re-armed. `added`
-  // says whether this call added the event.
-  void low_credit(const std::string& account, double credits, long low,
-                  std::function<void(bool added, const std::string& error)> done);
+  // The account's credit, recorded for `rappel status --providers` and checked against its
+  // low_credit (when set): below it, a provider_low_credit event unless one was already added for
+  // this crossing (by any instance); at or above it, re-armed.
+  enum class CreditCrossing { none, went_low, came_back };
+  void record_credit(const std::string& account, double credits, std::optional<long> low,
+                     std::function<void(CreditCrossing, const std::string& error)> done);
+  // This instance's circuit of the account, for `rappel status --providers` (circuits are per
+  // instance: each records its own field, `circuit:<instance>`).
+  void record_circuit(const std::string& account, const std::string& instance,
+                      std::string_view state, Done done);
   // Delivery reports of one account (intermediate ones are the caller's to drop); `results` says
   // for each one: applied, ignored (it would not move the message forward), parked (its message
   // is not sent yet, or its index not written yet) or unknown.

@@ -16,7 +16,9 @@
 //   pmid:<account>:<provider message id>     string: our message id (receipt index, TTL)
 //   receipt:<account>:<provider message id>  string: a report that came before its index (TTL)
 //   receipt-id:<account>:<message id>        string: same, for reports that name our id
-//   credit-low:<account>  string: the credit that was reported low, until it is back (kLowCredit)
+//   credit-low:<account>  string: the credit that was reported low, until it is back (kCredit)
+//   account:<account>     hash: the account's last known credit and each instance's circuit,
+//                         for `rappel status --providers` (kCredit, Store::record_circuit)
 #include "daemon/store_scripts.hpp"
 
 #include <string>
@@ -620,17 +622,21 @@ flush_stats()
 return results
 )LUA";
 
-// An account's credit seen below its low_credit (or not). One event per crossing for every daemon
-// instance together: <prefix>:credit-low:<account> is set at the first one and removed when the
-// credit is back, so a restart or another instance seeing the same low credit says nothing more.
-constexpr const char* kLowCredit = R"LUA(
+// An account's credit, as an answer or a credit call told it: kept in <prefix>:account:<account>
+// for `rappel status --providers`, and checked against low_credit (ARGV[9], empty when the account
+// has none). One event per crossing for every daemon instance together:
+// <prefix>:credit-low:<account> is set at the first one and removed when the credit is back, so
+// a restart or another instance seeing the same low credit says nothing more.
+// Returns 1 when this call added the event, 2 when it re-armed it (the credit is back), else 0.
+constexpr const char* kCredit = R"LUA(
 local account = ARGV[7]
 local credits = ARGV[8]
 local low = ARGV[9]
+redis.call('HSET', prefix .. ':account:' .. account, 'credits', credits, 'credits_at', now_iso)
+if low == '' then return 0 end
 local key = prefix .. ':credit-low:' .. account
 if tonumber(credits) >= tonumber(low) then
-  redis.call('DEL', key)
-  return 0
+  return redis.call('DEL', key) == 1 and 2 or 0
 end
 if not redis.call('SET', key, credits, 'NX') then return 0 end
 emit({'id', '', 'key', '', 'channel', '', 'department', '', 'status', 'provider_low_credit',
@@ -642,8 +648,8 @@ return 1
 
 }  // namespace
 
-const LuaScript& low_credit() {
-  static const LuaScript script(std::string(kPrelude) + kLowCredit);
+const LuaScript& credit() {
+  static const LuaScript script(std::string(kPrelude) + kCredit);
   return script;
 }
 const LuaScript& intake() {

@@ -15,11 +15,12 @@ const LuaScript& intake();  // ARGV+: group, JSON array of schedule / cancel / r
 // Not a state change, without the common ARGV: KEYS inbox; ARGV group, consumer, "0" or ">",
 // count, bytes, max payload bytes, max entry bytes (see store_scripts.cpp).
 const LuaScript& read_inbox();
-const LuaScript& claim();       // ARGV+: limit, lease_ms, stats, lower share, rounding [0,1)
-const LuaScript& complete();    // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
-                                // stats
-const LuaScript& low_credit();  // ARGV+: account, credits, low_credit; 1 when the event was added
-const LuaScript& receipts();    // ARGV+: account, JSON array of receipts, parked receipt TTL (s),
-                                // stats
+const LuaScript& claim();     // ARGV+: limit, lease_ms, stats, lower share, rounding [0,1)
+const LuaScript& complete();  // ARGV+: JSON array of outcomes of claimed messages, index TTL (s),
+                              // stats
+const LuaScript&
+credit();  // ARGV+: account, credits, low_credit or ''; 1: event added, 2: re-armed
+const LuaScript& receipts();  // ARGV+: account, JSON array of receipts, parked receipt TTL (s),
+                              // stats
 
 }  // namespace rappel::scripts
