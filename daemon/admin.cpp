@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/admin_support.hpp"
 #include "daemon/config.hpp"
 #include "daemon/config_node.hpp"
 #include "daemon/curl_multi.hpp"
@@ -23,55 +24,6 @@ namespace rappel {
 namespace {
 
 using nlohmann::json;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-
-class SyncRedis {
- public:
-  explicit SyncRedis(const RedisEndpoint& configured) {
-    RedisEndpoint ep = resolve_master(configured);  // with Sentinel, the current master
-    timeval timeout{5, 0};
-    context_.reset(ep.unix_path.empty()
-                       ? redisConnectWithTimeout(ep.host.c_str(), ep.port, timeout)
-                       : redisConnectUnixWithTimeout(ep.unix_path.c_str(), timeout));
-    if (!context_ || context_->err)
-      throw std::runtime_error("cannot connect to Redis at " + ep.describe() + ": " +
-                               (context_ ? context_->errstr : "out of memory"));
-    if (!ep.password.empty()) {
-      std::vector<std::string> auth{"AUTH"};
-      if (!ep.username.empty()) auth.push_back(ep.username);
-      auth.push_back(ep.password);
-      run(auth);
-    }
-    if (ep.database) run({"SELECT", std::to_string(ep.database)});
-  }
-
-  Reply run(const std::vector<std::string>& argv) {
-    std::vector<const char*> args;
-    std::vector<size_t> lengths;
-    for (const auto& a : argv) args.push_back(a.data()), lengths.push_back(a.size());
-    Reply r(static_cast<redisReply*>(redisCommandArgv(context_.get(), static_cast<int>(args.size()),
-                                                      args.data(), lengths.data())));
-    if (!r) throw std::runtime_error(std::string("Redis: ") + context_->errstr);
-    if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("Redis: " + reply_string(r.get()));
-    return r;
-  }
-
- private:
-  std::unique_ptr<redisContext, ContextDeleter> context_;
-};
-
-std::shared_ptr<Config> load_for_admin(const std::string& path, boost::asio::io_context& io) {
-  ProviderContext ctx{io, nullptr};
-  return load_config(path, ctx);
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -91,18 +43,6 @@ json build_payload(const EnqueueOptions& o) {
   if (!o.expires_at.empty()) payload["expires_at"] = o.expires_at;
   payload["data"] = o.data_file.empty() ? json::object() : json::parse(read_file(o.data_file));
   return payload;
-}
-
-template <typename F>
-int guarded(F&& body) {
-  try {
-    return body();
-  } catch (const ConfigError& e) {
-    std::cerr << "configuration error: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-  }
-  return 1;
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ struct EnqueueOptions {
 int enqueue_command(const EnqueueOptions& options);
 int cancel_command(const std::string& config_path, const std::string& key);
 int status_command(const std::string& config_path, const std::string& key, bool json);
+// `rappel status --providers`: each account's credit, circuits and rate (admin_providers.cpp).
+int providers_status_command(const std::string& config_path, bool json);
 int check_config_command(const std::string& config_path);
 struct SendTestOptions {
   std::string config_path, department, to, channel = "sms";

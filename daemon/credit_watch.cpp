@@ -91,12 +91,13 @@ void CreditWatch::poll_due() {
   auto next = now + kLookAgain;
   std::weak_ptr<bool> alive = alive_;
   for (const auto& [name, provider] : config->providers) {
-    if (!provider->polls_credits()) continue;
+    auto policy = config->account_policies.find(name);
+    if (!provider->polls_credits() || policy == config->account_policies.end() ||
+        !policy->second.polls_credit())
+      continue;
     Account& a = accounts_[name];
     if (!a.polling && a.next_poll <= now) {
-      auto policy = config->account_policies.find(name);
-      a.next_poll = now + (policy == config->account_policies.end() ? AccountPolicy{}.credit_poll
-                                                                    : policy->second.credit_poll);
+      a.next_poll = now + policy->second.credit_poll_every();
       a.polling = true;
       // `config` rides along: the provider stays alive until it answers, whatever reloads do.
       provider->poll_credits(

@@ -4,7 +4,9 @@
 // was bought. Providers tell the credit in two ways, and both are followed here: in the answer to
 // each send (Brevo's remainingCredits, SMS Factor's credits: SendResult::credits), and through a
 // credit call (SMS Factor's GET /credits, Provider::poll_credits), made at start and every
-// `credit_poll` of the account, so that a quiet account is watched too.
+// `credit_poll` of the account, so that a quiet account is watched too. The call is made only for
+// accounts that watch their credit (`low_credit`) or ask for it (`credit_poll`): an account that
+// did not ask sees no request it did not send.
 //
 // Each value is the `rappel_provider_credits{account}` gauge at once. Redis hears of it less
 // often: when it crosses the account's `low_credit` either way, when a credit call told it, and

@@ -95,9 +95,11 @@ AccountPolicy read_account_policy(ConfigMap& account) {
   }
   if (account.has("low_credit"))
     policy.low_credit = account.integer_or("low_credit", 0, 1, 1L << 40);
-  policy.credit_poll = account.duration_or("credit_poll", policy.credit_poll);
-  if (policy.credit_poll < std::chrono::seconds(1))
-    account.fail("credit_poll", "must be at least 1s");
+  if (account.has("credit_poll")) {
+    policy.credit_poll = account.duration_or("credit_poll", policy.credit_poll_every());
+    if (*policy.credit_poll < std::chrono::seconds(1))
+      account.fail("credit_poll", "must be at least 1s");
+  }
   return policy;
 }
 

@@ -44,8 +44,13 @@ struct AccountPolicy {
   CircuitSettings circuit;
   // `low_credit: 500`: an alert when the account's credit falls below it (credit_watch.hpp).
   std::optional<long> low_credit;
-  // `credit_poll: 15m`: how often the provider's credit call is made, where it has one.
-  std::chrono::milliseconds credit_poll{15 * 60'000};
+  // `credit_poll: 15m`: how often the provider's credit call is made, where it has one. It is
+  // made only for an account that watches its credit (`low_credit`) or sets `credit_poll`.
+  std::optional<std::chrono::milliseconds> credit_poll;
+  bool polls_credit() const { return low_credit || credit_poll; }
+  std::chrono::milliseconds credit_poll_every() const {
+    return credit_poll.value_or(std::chrono::minutes(15));
+  }
 };
 
 QuietHours parse_quiet_hours(std::string_view text);  // "HH:MM-HH:MM"

@@ -49,9 +49,15 @@ int main(int argc, char** argv) {
   cancel->add_option("--config,-c", config)->capture_default_str();
   cancel->add_option("key", key)->required();
 
-  auto* status = app.add_subcommand("status", "Show the messages of a key");
+  bool providers = false;
+  auto* status = app.add_subcommand(
+      "status", "Show the messages of a key, or (--providers) each provider account's state");
   status->add_option("--config,-c", config)->capture_default_str();
-  status->add_option("key", key)->required();
+  auto* status_key = status->add_option("key", key);
+  status
+      ->add_flag("--providers", providers,
+                 "each account's credit, circuit per instance and rate, instead of a key")
+      ->excludes(status_key);
   status->add_flag("--json", json);
 
   std::string department, event, data, channel;
@@ -109,6 +115,11 @@ int main(int argc, char** argv) {
     return rappel::enqueue_command(enqueue);
   }
   if (*cancel) return rappel::cancel_command(config, key);
+  if (*status && providers) return rappel::providers_status_command(config, json);
+  if (*status && key.empty()) {
+    std::cerr << "status: give a key, or --providers\n";
+    return 2;
+  }
   if (*status) return rappel::status_command(config, key, json);
   if (*test_send) return rappel::send_test_command(send_test);
   if (*stats_cmd) return rappel::stats_command(stats);
