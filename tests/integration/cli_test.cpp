@@ -49,6 +49,12 @@ TEST_CASE("exit codes: 0 ok, 1 failure, 2 usage", "[integration][cli]") {
   CHECK(run_rappel({}).first == 2);
   CHECK(run_rappel({"frobnicate"}).first == 2);
   CHECK(run_rappel({"status"}).first == 2);
+  CHECK(run_rappel({"status", "--providers", "--config", s.config_path, "cli-1"}).first == 2);
+  auto [providers_code, providers] =
+      run_rappel({"status", "--providers", "--config", s.config_path});
+  CHECK(providers_code == 0);
+  CHECK_THAT(providers, Catch::StartsWith("ACCOUNT") && Catch::Contains("\njournal ") &&
+                            Catch::Contains("\noutbox "));
   CHECK(run_rappel({"check-config", "--config", s.config_path}).first == 0);
   CHECK(run_rappel({"status", "--config", s.config_path, "no-such-key"}).first == 1);
   CHECK(run_rappel({"check-config", "--config", s.dir + "/missing.yaml"}).first == 1);

@@ -173,3 +173,29 @@ TEST_CASE("bad event priorities are reported at the value", "[config][priority]"
   share.text = "dispatch: {lower_priority_percent: 0}\n" + share.text;
   CHECK_THAT(share.error(), Catch::Contains("lower_priority_percent"));
 }
+
+TEST_CASE("low_credit and credit_poll: read next to the type; the credit call only when asked",
+          "[config][credits]") {
+  Yaml yaml(kDefault, ", low_credit: 500, credit_poll: 5m");
+  auto config = yaml.load();
+  const AccountPolicy& journal = config->account_policies.at("journal");
+  CHECK(journal.low_credit == 500);
+  CHECK(journal.credit_poll_every() == std::chrono::minutes(5));
+  CHECK(journal.polls_credit());
+  const AccountPolicy& outbox = config->account_policies.at("outbox");
+  CHECK_FALSE(outbox.low_credit);
+  CHECK_FALSE(outbox.polls_credit());  // it watches nothing: no credit call it did not ask for
+  CHECK(outbox.credit_poll_every() == std::chrono::minutes(15));
+
+  Yaml low_only(kDefault, ", low_credit: 20");
+  CHECK(low_only.load()->account_policies.at("journal").polls_credit());
+}
+
+TEST_CASE("bad low_credit and credit_poll are reported at the value", "[config][credits]") {
+  Yaml zero(kDefault, ", low_credit: 0");
+  CHECK_THAT(zero.error(), Catch::StartsWith(zero.at("0}") + "providers.journal.low_credit"));
+  Yaml word(kDefault, ", low_credit: beaucoup");
+  CHECK_THAT(word.error(), Catch::StartsWith(word.at("beaucoup") + "providers.journal.low_credit"));
+  Yaml fast(kDefault, ", credit_poll: 100ms");
+  CHECK(fast.error() == fast.at("100ms") + "providers.journal.credit_poll: must be at least 1s");
+}
