@@ -9,6 +9,7 @@
 #include "daemon/metrics.hpp"
 #include "daemon/retry_policy.hpp"
 #include "daemon/router.hpp"
+#include "daemon/stats.hpp"
 
 namespace rappel {
 
@@ -193,6 +194,7 @@ void Dispatcher::on_result(const std::shared_ptr<Job>& job, const std::string& a
   Completion c = decide_outcome(job->message, result, job->department->retry, now_ms(), rng_);
   c.department = job->message.department, c.channel = job->message.channel;
   c.provider = account;
+  c.on_time = c.status == "sent" && now_ms() - job->message.send_at_ms <= kOnTimeMs;
   if (job->rendered.outbound.channel() == Channel::sms) {
     c.segments = job->rendered.outbound.sms().segments;
     c.encoding = job->rendered.outbound.sms().encoding;

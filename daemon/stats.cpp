@@ -56,6 +56,8 @@ StatsRow parse_row(const std::string& day, const std::string& department,
     long long n = std::atoll(fields[i + 1].c_str());
     if (what == "segments")
       c.segments = n;
+    else if (what == "on_time")
+      c.on_time = n;
     else if (c.statuses.count(what))
       c.statuses[what] = n;
   }
@@ -66,12 +68,14 @@ nlohmann::json channel_json(const ChannelStats* c, bool sms) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& status : stats_statuses()) j[status] = c ? c->statuses.at(status) : 0;
   if (sms) j["segments"] = c ? c->segments : 0;
+  j["on_time"] = c ? c->on_time : 0;
   return j;
 }
 
 void add_into(ChannelStats& total, const ChannelStats& c) {
   for (const auto& [status, n] : c.statuses) total.statuses[status] += n;
   total.segments += c.segments;
+  total.on_time += c.on_time;
 }
 
 }  // namespace
@@ -216,7 +220,7 @@ std::string stats_csv(const std::vector<StatsRow>& rows) {
   std::ostringstream out;
   out << "date,department,channel";
   for (const auto& status : stats_statuses()) out << "," << status;
-  out << ",segments\r\n";  // RFC 4180 line ends
+  out << ",sms_segments,sent_on_time\r\n";  // RFC 4180 line ends
   for (const auto& row : rows)
     for (const char* channel : kChannels) {
       auto it = row.channels.find(channel);
@@ -225,7 +229,7 @@ std::string stats_csv(const std::vector<StatsRow>& rows) {
       for (const auto& status : stats_statuses()) out << "," << it->second.statuses.at(status);
       out << ",";
       if (channel == std::string("sms")) out << it->second.segments;
-      out << "\r\n";
+      out << "," << it->second.on_time << "\r\n";
     }
   return out.str();
 }

@@ -4,7 +4,8 @@
 // so the figures of several daemons add up and a crash never counts a message twice or not at all.
 // Keys (no personal data, no message id: only counters):
 //   <prefix>:stats:<day>          set of the départements with figures that day
-//   <prefix>:stats:<day>:<dept>   hash  "<channel>:<status>" -> count, "sms:segments" -> count
+//   <prefix>:stats:<day>:<dept>   hash  "<channel>:<status>" -> count, "sms:segments" -> count,
+//                                 "<channel>:on_time" -> count (sent within kOnTimeMs)
 // The day is the département's local day (Europe/Paris, Indian/Reunion...), not UTC: a figure
 // "on 14 March in La Réunion" means the Réunion calendar day, which is what a département reads
 // and compares with its own records; UTC would move Réunion's evening and Guyane's night to the
@@ -31,6 +32,10 @@ std::string stats_script_arg(const StoreSettings& settings, Millis now);
 // The calendar day ("2026-03-14") at `at` in the IANA zone; throws std::runtime_error if unknown.
 std::string local_day(const std::string& zone, Millis at);
 
+// "Sent on time": the provider took the message within a minute of its send_at (the public
+// page's share; quiet hours and open circuits make a message late, which is what it should say).
+constexpr Millis kOnTimeMs = 60'000;
+
 // Final statuses in the order they are shown; delivered and undelivered are parts of sent.
 const std::vector<std::string>& stats_statuses();
 
@@ -49,6 +54,7 @@ std::string normalize_stats_query(StatsQuery& query, Millis now, const std::stri
 struct ChannelStats {
   std::map<std::string, long long> statuses;  // every final status, 0 when none
   long long segments = 0;                     // SMS only
+  long long on_time = 0;  // sent within kOnTimeMs of their send_at (a part of sent)
 };
 struct StatsRow {
   std::string day, department;

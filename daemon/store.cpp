@@ -198,6 +198,7 @@ void Store::complete(const std::vector<Completion>& outcomes, Done done) {
     if (!c.encoding.empty()) j["encoding"] = c.encoding;
     if (c.parts) j["parts"] = c.parts;
     if (c.outcome_unknown) j["outcome_unknown"] = true;
+    if (c.on_time) j["on_time"] = true;
     if (c.not_attempted) j["not_attempted"] = true;
     if (c.status == "deferred") {
       j["previous_status"] = c.previous_status;

@@ -103,6 +103,7 @@ struct Completion {
   std::string encoding;
   int parts = 0;
   bool outcome_unknown = false;
+  bool on_time = false;  // sent within kOnTimeMs of send_at (stats.hpp)
 };
 
 // A completion of this claim, to be given its status.

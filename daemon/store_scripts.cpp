@@ -64,7 +64,8 @@ local stats = {ttl = 0, days = {}}
 local function use_stats(arg) if arg then stats = cjson.decode(arg) end end
 local stat_counts, stat_index = {}, {}
 
-local function count_final(status, channel, department, segments)
+-- Adds n to the counter "<channel>:<what>" of the département's day.
+local function count_stat(channel, department, what, n)
   local day = stats.days[department] or stats.days['*']
   if not day or (channel ~= 'sms' and channel ~= 'email') then return end
   -- Only real département codes become keys: a rejected entry's department is arbitrary text.
@@ -74,13 +75,17 @@ local function count_final(status, channel, department, segments)
   local h = index .. ':' .. department
   local counts = stat_counts[h] or {}
   stat_counts[h] = counts
-  local field = channel .. ':' .. status
-  counts[field] = (counts[field] or 0) + 1
-  if status == 'sent' and channel == 'sms' and tonumber(segments) then
-    counts['sms:segments'] = (counts['sms:segments'] or 0) + tonumber(segments)
-  end
+  local field = channel .. ':' .. what
+  counts[field] = (counts[field] or 0) + n
   stat_index[index] = stat_index[index] or {}
   stat_index[index][department] = true
+end
+
+local function count_final(status, channel, department, segments)
+  count_stat(channel, department, status, 1)
+  if status == 'sent' and channel == 'sms' and tonumber(segments) then
+    count_stat(channel, department, 'segments', tonumber(segments))
+  end
 end
 
 -- Every script calls it before returning.
@@ -584,6 +589,9 @@ for _, c in ipairs(outcomes) do
     else
       extra = too_late(c.id, cancel_requested, reschedule_requested, extra)
       set_status(c.id, c.status, c.error, fields, extra, known)
+      if c.status == 'sent' and c.on_time then
+        count_stat(known.channel or '', known.department or '', 'on_time', 1)
+      end
       if c.status == 'sent' then
         index_sent(c.id, c.provider or '', c.provider_message_id, index_ttl, look_for_parked)
       end

@@ -87,20 +87,20 @@ TEST_CASE("rappel stats counts final statuses per département and local day",
     REQUIRE(rows.size() == 7);
     CHECK(rows[0] == std::vector<std::string>{"date", "department", "channel", "sent", "delivered",
                                               "undelivered", "failed", "expired", "cancelled",
-                                              "rejected", "segments"});
+                                              "rejected", "sms_segments", "sent_on_time"});
     CHECK(rows[1] == std::vector<std::string>{"2026-03-14", "77", "sms", "1", "0", "0", "0", "0",
-                                              "1", "1", "2"});
+                                              "1", "1", "2", "0"});
     CHECK(rows[2] == std::vector<std::string>{"2026-03-14", "77", "email", "1", "0", "0", "0", "0",
-                                              "0", "0", ""});
+                                              "0", "0", "", "0"});
     CHECK(rows[3] == std::vector<std::string>{"2026-03-14", "974", "sms", "0", "0", "0", "1", "0",
-                                              "0", "0", "0"});
+                                              "0", "0", "0", "0"});
     CHECK(rows[4] == std::vector<std::string>{"2026-03-15", "77", "sms", "1", "0", "0", "0", "0",
-                                              "0", "0", "1"});
+                                              "0", "0", "1", "0"});
     // 21:30 UTC on the 15th is already the 16th in La Réunion.
     CHECK(rows[5] == std::vector<std::string>{"2026-03-16", "974", "sms", "1", "0", "0", "0", "0",
-                                              "0", "0", "3"});
+                                              "0", "0", "3", "0"});
     CHECK(rows[6] == std::vector<std::string>{"2026-03-16", "974", "email", "0", "0", "0", "0", "0",
-                                              "1", "0", ""});
+                                              "1", "0", "", "0"});
   }
 
   SECTION("JSON: days and totals, filtered by département") {
