@@ -164,11 +164,9 @@ void read_daemon_settings(ConfigMap& root, Config& config) {
   }
 }
 
-// "127.0.0.1:8080", "[::1]:8080", or ":8080" (all addresses).
-void read_http(ConfigMap& root, Config& config) {
-  auto h = root.optional_map("http");
-  if (!h) return;
-  std::string listen = h->string_or("listen", "127.0.0.1:8080");
+// `listen` of a server's section: "127.0.0.1:8080", "[::1]:8080", or ":8080" (all addresses).
+void read_listen(ConfigMap& section, const std::string& fallback, HttpServerOptions& options) {
+  std::string listen = section.string_or("listen", fallback);
   size_t colon = listen.rfind(':');
   long port = -1;
   if (colon != std::string::npos) {
@@ -180,18 +178,38 @@ void read_http(ConfigMap& root, Config& config) {
       port = -1;
     }
   }
-  if (port < 0 || port > 65535) h->fail("listen", "expected host:port, e.g. 127.0.0.1:8080");
+  if (port < 0 || port > 65535) section.fail("listen", "expected host:port, e.g. 127.0.0.1:8080");
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  config.http.host = host.empty() ? "0.0.0.0" : host;
-  config.http.port = static_cast<uint16_t>(port);
+  options.host = host.empty() ? "0.0.0.0" : host;
+  options.port = static_cast<uint16_t>(port);
+}
+
+void read_http(ConfigMap& root, Config& config) {
+  auto h = root.optional_map("http");
+  if (!h) return;
+  read_listen(*h, "127.0.0.1:8080", config.http);
   config.http.max_body = h->integer_or("max_body", 64 * 1024, 1024, 16 << 20);
   config.http.read_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       h->duration_or("read_timeout", config.http.read_timeout));
   if (config.http.read_timeout.count() < 1) h->fail("read_timeout", "must be at least 1s");
   config.http.max_connections = h->integer_or("max_connections", 256, 1, 100000);
   h->reject_unknown_keys();
+}
+
+// `public: {listen: ...}`: the public statistics page on a server of its own (it answers GETs of
+// /public/ only, so it can face the Internet without the ops and receipt endpoints).
+void read_public(ConfigMap& root, Config& config) {
+  auto p = root.optional_map("public");
+  if (!p) return;
+  HttpServerOptions options;
+  options.max_body = 1024;  // GETs only
+  if (!p->has("listen")) p->fail("listen", "required: the public page's own address");
+  read_listen(*p, "", options);
+  options.max_connections = p->integer_or("max_connections", 256, 1, 100000);
+  p->reject_unknown_keys();
+  config.public_http = options;
 }
 
 void read_callbacks(ConfigMap& root, Config& config) {
@@ -395,6 +413,7 @@ std::shared_ptr<Config> load_config(const std::string& path, ProviderContext& ct
   read_redis(root, *config);
   read_daemon_settings(root, *config);
   read_http(root, *config);
+  read_public(root, *config);
   read_callbacks(root, *config);
   std::string templates = RAPPEL_DEFAULT_TEMPLATES;
   if (auto t = root.optional_map("templates")) {

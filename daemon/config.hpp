@@ -112,6 +112,8 @@ struct Config {
   // account -> the secret of /v1/receipts/<account>, for accounts with `receipts:`
   std::map<std::string, std::string, std::less<>> receipt_secrets;
   HttpServerOptions http;  // `http: {listen, max_body, read_timeout}`
+  // `public: {listen}`: a server of its own for /public/ (public_endpoint.hpp); unset: none.
+  std::optional<HttpServerOptions> public_http;
   CallbackSettings callbacks;
   DepartmentConfig defaults;
   std::map<std::string, DepartmentConfig, std::less<>> departments;

@@ -23,6 +23,7 @@
 #include "daemon/journal_fields.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/ops_endpoints.hpp"
+#include "daemon/public_endpoint.hpp"
 #include "daemon/receipts.hpp"
 #include "daemon/service_notify.hpp"
 
@@ -65,6 +66,7 @@ class Daemon {
             [this](Millis due) { dispatcher_.wake_at(due); }),
         http_(io_, config_->http),
         receipts_(store_, [this] { return config_; }),
+        public_stats_(io_, store_, [this] { return config_; }),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         notifier_(io_,
                   [this] {
@@ -110,6 +112,18 @@ class Daemon {
       return 1;
     }
     spdlog::info("http listening on {}:{}", config_->http.host, http_.port());
+    if (config_->public_http) {
+      public_http_ = std::make_unique<HttpServer>(io_, *config_->public_http);
+      public_stats_.add_routes(*public_http_);
+      try {
+        public_http_->start();
+      } catch (const std::runtime_error& e) {
+        spdlog::critical("public: {}", e.what());
+        return 1;
+      }
+      spdlog::info("public statistics page on http://{}:{}/public/stats",
+                   config_->public_http->host, public_http_->port());
+    }
     commands_->on_connect([this] {
       dispatcher_.record_circuits();  // again after a Redis restart: its data may be gone
       if (ready_) return;
@@ -136,6 +150,7 @@ class Daemon {
   // Every route of the HTTP endpoint; the listen address is read once, at start (not on reload).
   void add_routes() {
     receipts_.add_routes(http_);
+    public_stats_.add_routes(http_);
     register_ops_endpoints(http_, ops_);
   }
 
@@ -182,6 +197,7 @@ class Daemon {
     intake_.stop();
     credits_.stop();
     http_.stop();
+    if (public_http_) public_http_->stop();
     if (callbacks_) callbacks_->stop();
     dispatcher_.stop(config_->dispatch.shutdown_grace, [this] {
       spdlog::info("stopped cleanly");
@@ -207,6 +223,8 @@ class Daemon {
   Intake intake_;
   HttpServer http_;
   ReceiptEndpoint receipts_;
+  PublicStatsEndpoint public_stats_;
+  std::unique_ptr<HttpServer> public_http_;  // `public.listen`, when set
   std::shared_ptr<RedisClient> callbacks_reader_;
   std::unique_ptr<Callbacks> callbacks_;
   boost::asio::signal_set signals_;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 #include <date/tz.h>
@@ -83,6 +84,35 @@ std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
 
 bool is_valid_timezone(std::string_view timezone) {
   return find_zone(timezone) != nullptr;
+}
+
+namespace {
+// "2026-12" -> {2026, 12}; nullopt when the text does not start like one.
+std::optional<std::pair<int, unsigned>> year_month_of(std::string_view text) {
+  int year = 0;
+  unsigned month = 0;
+  if (text.size() < 7 ||
+      std::sscanf(std::string(text.substr(0, 7)).c_str(), "%4d-%2u", &year, &month) != 2 ||
+      month < 1 || month > 12)
+    return std::nullopt;
+  return std::pair{year, month};
+}
+}  // namespace
+
+std::string french_month(std::string_view yyyy_mm) {
+  auto ym = year_month_of(yyyy_mm);
+  if (!ym || yyyy_mm.size() != 7) return std::string(yyyy_mm);
+  return std::string(kMonths[ym->second - 1]) + " " + std::to_string(ym->first);
+}
+
+std::string french_calendar_day(std::string_view yyyy_mm_dd) {
+  auto ym = year_month_of(yyyy_mm_dd);
+  unsigned day = 0;
+  if (!ym || yyyy_mm_dd.size() != 10 ||
+      std::sscanf(std::string(yyyy_mm_dd.substr(8)).c_str(), "%2u", &day) != 1 || day < 1 ||
+      day > 31)
+    return std::string(yyyy_mm_dd);
+  return french_day(day) + " " + french_month(yyyy_mm_dd.substr(0, 7));
 }
 
 }  // namespace rappel

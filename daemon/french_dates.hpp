@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -23,5 +24,10 @@ std::optional<nlohmann::json> french_date_variables(std::string_view iso8601,
                                                     std::string_view timezone);
 
 bool is_valid_timezone(std::string_view timezone);
+
+// A calendar day or month as a French page writes it: "2026-12-01" -> "1er décembre 2026",
+// "2026-12" -> "décembre 2026". The text itself when it is not shaped like one.
+std::string french_calendar_day(std::string_view yyyy_mm_dd);
+std::string french_month(std::string_view yyyy_mm);
 
 }  // namespace rappel

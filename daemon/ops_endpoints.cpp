@@ -3,46 +3,12 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/deadline.hpp"
 #include "daemon/stats.hpp"
 
 namespace rappel {
 
 namespace {
-
-// Gives `done` exactly once: the value the work produced, or nullopt when the deadline passed
-// first (a Redis that accepts the connection but never answers must not hang a probe).
-template <typename T>
-class Deadline : public std::enable_shared_from_this<Deadline<T>> {
- public:
-  Deadline(boost::asio::io_context& io, std::function<void(std::optional<T>)> done)
-      : timer_(io), done_(std::move(done)) {}
-
-  void start(std::chrono::milliseconds after) {
-    timer_.expires_after(after);
-    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->give(std::nullopt);
-    });
-  }
-  void give(std::optional<T> value) {
-    if (!done_) return;
-    auto done = std::move(done_);
-    done_ = nullptr;
-    timer_.cancel();
-    done(std::move(value));
-  }
-
- private:
-  boost::asio::steady_timer timer_;
-  std::function<void(std::optional<T>)> done_;
-};
-
-template <typename T>
-std::shared_ptr<Deadline<T>> deadline(boost::asio::io_context& io, std::chrono::milliseconds after,
-                                      std::function<void(std::optional<T>)> done) {
-  auto d = std::make_shared<Deadline<T>>(io, std::move(done));
-  d->start(after);
-  return d;
-}
 
 long long integer_of(const std::vector<std::string>& reply) {
   return reply.empty() ? 0 : std::atoll(reply.front().c_str());
