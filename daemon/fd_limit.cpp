@@ -24,9 +24,15 @@ OpenFilesLimit raise_open_files_limit() {
   return {limit.rlim_cur, limit.rlim_max};
 }
 
+namespace {
+std::uint64_t public_connections(const Config& config) {
+  return config.public_http ? config.public_http->max_connections : 0;
+}
+}  // namespace
+
 std::uint64_t descriptors_needed(const Config& config) {
   return std::uint64_t(config.dispatch.max_in_flight) + config.http.max_connections +
-         kReservedDescriptors;
+         public_connections(config) + kReservedDescriptors;
 }
 
 std::optional<std::string> descriptor_shortfall(const Config& config, OpenFilesLimit limit) {
@@ -36,6 +42,9 @@ std::optional<std::string> descriptor_shortfall(const Config& config, OpenFilesL
          std::to_string(needed) + " descriptors: dispatch.max_in_flight (" +
          std::to_string(config.dispatch.max_in_flight) + ") + http.max_connections (" +
          std::to_string(config.http.max_connections) + ") + " +
+         (config.public_http
+              ? "public.max_connections (" + std::to_string(public_connections(config)) + ") + "
+              : std::string()) +
          std::to_string(kReservedDescriptors) +
          " reserved; sends would fail for lack of sockets. Raise LimitNOFILE= in the unit (or "
          "`ulimit -n`), or lower those settings";

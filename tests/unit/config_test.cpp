@@ -393,3 +393,24 @@ TEST_CASE("http.max_connections is read, and the descriptor budget is checked ag
   CHECK_THAT(load_error(dir, base_yaml() + "http: {max_connections: 0}\n"),
              Catch::Contains("max_connections"));
 }
+
+TEST_CASE("public.listen: the public page's own server, counted in the descriptor budget",
+          "[config][public_stats]") {
+  ScratchDir dir;
+  auto config = load(dir, base_yaml() + "public: {listen: \":8081\", max_connections: 50}\n");
+  REQUIRE(config);
+  REQUIRE(config->public_http);
+  CHECK(config->public_http->host == "0.0.0.0");
+  CHECK(config->public_http->port == 8081);
+  CHECK(descriptors_needed(*config) == std::uint64_t(config->dispatch.max_in_flight) +
+                                           config->http.max_connections + 50 +
+                                           kReservedDescriptors);
+  CHECK_THAT(*descriptor_shortfall(*config, {100, 100}),
+             Catch::Contains("public.max_connections (50)"));
+  CHECK_FALSE(load(dir, base_yaml())->public_http);
+  CHECK_THAT(load_error(dir, base_yaml() + "public: {listen: \"nowhere\"}\n"),
+             Catch::Contains("public.listen: expected host:port"));
+  CHECK_THAT(load_error(dir, base_yaml() + "public: {}\n"), Catch::Contains("listen"));
+  CHECK_THAT(load_error(dir, base_yaml() + "public: {listen: \":8081\", metrics: true}\n"),
+             Catch::Contains("unknown key 'public.metrics'"));
+}
