@@ -161,6 +161,25 @@ TEST_CASE("the public statistics page, in a browser, shows the charts and the fi
     CHECK_THAT(bad_csv.body, Catch::Contains("date de début"));
   }
 
+  SECTION("a crawler asking range after range is turned away, the cached pages still served") {
+    std::string known = "/public/stats?" + range;
+    REQUIRE(http_get(port, known).status == 200);
+    // 40 different ranges: the budget is 10, then one a second, so 40 within 30 s meet a 503.
+    int refused = 0;
+    std::string retry_after;
+    for (int i = 1; i <= 40; ++i) {
+      char to[16];
+      std::snprintf(to, sizeof to, "2026-01-%02d", i % 28 + 1);
+      HttpAnswer a = http_get(port, std::string("/public/stats?from=2026-01-01&to=") + to +
+                                        (i > 28 ? "&par=mois" : ""));
+      REQUIRE((a.status == 200 || a.status == 503));
+      if (a.status == 503) ++refused, retry_after = a.header("Retry-After");
+    }
+    CHECK(refused > 0);
+    CHECK(retry_after == "5");
+    CHECK(http_get(port, known).status == 200);  // from the cache: no fetch, no budget
+  }
+
   SECTION("cached: a page asked again within a minute costs Redis nothing") {
     std::string target = "/public/stats?" + range + "&department=974";
     HttpAnswer first = http_get(port, target);
