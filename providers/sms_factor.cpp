@@ -107,6 +107,11 @@ std::optional<double> read_credits(const HttpResponse& response, std::string& er
   auto body = parse_json(response.body);
   auto status = body ? json_integer(*body, "status") : std::nullopt;
   auto credits = body ? json_credit(*body, "credits") : std::nullopt;
+  // An unlimited account has no credit to run out of: its `credits` means nothing.
+  if (response.status / 100 == 2 && status == 1 && json_integer(*body, "unlimited") == 1) {
+    error = "SMS Factor credits: an unlimited account has no credit to watch (remove low_credit)";
+    return std::nullopt;
+  }
   if (response.status / 100 == 2 && status == 1 && credits) return credits;
   error = "SMS Factor credits: HTTP " + std::to_string(response.status) +
           (body ? ": " + provider_text(error_words(*body)) : ": unreadable answer");

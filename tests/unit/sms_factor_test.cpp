@@ -198,3 +198,26 @@ TEST_CASE("sms_factor: simulate mode calls /send/simulate", "[provider][sms_fact
   CHECK(send_and_wait(*provider, io, french_sms()).outcome == Outcome::accepted);
   CHECK(server.requests().at(0).path == "/send/simulate");
 }
+
+TEST_CASE("sms_factor: GET /credits, its answer read as the credit watch needs it",
+          "[provider][sms_factor][credits]") {
+  HttpRequest r = sms_factor::credits_request(settings());
+  CHECK(r.method == "GET");
+  CHECK(r.url == "https://api.smsfactor.com/credits");
+  std::string error;
+  auto read = [&error](int status, const std::string& body) {
+    error.clear();
+    return sms_factor::read_credits(json_response(status, body), error);
+  };
+  CHECK(read(200, R"({"status":1,"message":"OK","credits":"1234","postpaid":0,"unlimited":0})") ==
+        1234);
+  CHECK(read(200, R"({"status":1,"message":"OK","credits":-12.5,"postpaid":1})") == -12.5);
+  CHECK_FALSE(read(200, R"({"status":1,"message":"OK","credits":"0","unlimited":1})"));
+  CHECK_THAT(error, Catch::Contains("unlimited account"));
+  CHECK_FALSE(read(401, R"({"status":-1,"message":"Authentication error"})"));
+  CHECK(error == "SMS Factor credits: HTTP 401: Authentication error");
+  CHECK_FALSE(read(200, R"({"status":1,"message":"OK","credits":"beaucoup"})"));
+  CHECK_FALSE(error.empty());
+  CHECK_FALSE(read(200, "<html>"));
+  CHECK_THAT(error, Catch::Contains("unreadable answer"));
+}
