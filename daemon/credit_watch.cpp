@@ -22,7 +22,7 @@ std::optional<long> low_credit_of(const Config& config, std::string_view account
 }  // namespace
 
 CreditWatch::CreditWatch(boost::asio::io_context& io, Store& store, ConfigSource config)
-    : io_(io), store_(store), config_(std::move(config)), timer_(io) {}
+    : store_(store), config_(std::move(config)), timer_(io) {}
 
 CreditWatch::~CreditWatch() {
   timer_.cancel();

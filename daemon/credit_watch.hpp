@@ -62,7 +62,6 @@ class CreditWatch {
   void poll_due();
   void arm(std::chrono::steady_clock::time_point when);
 
-  boost::asio::io_context& io_;
   Store& store_;
   ConfigSource config_;
   boost::asio::steady_timer timer_;

@@ -237,7 +237,9 @@ std::string csv_link(const PublicStatsQuery& q) {
 }  // namespace
 
 void PublicFigures::add(const StatsRow& row) {
-  for (const auto& [channel, c] : row.channels) {
+  for (const auto& entry : row.channels) {
+    const std::string& channel = entry.first;
+    const ChannelStats& c = entry.second;  // named: clang 14 cannot capture a structured binding
     auto count = [&c](const char* status) {
       auto it = c.statuses.find(status);
       return it == c.statuses.end() ? 0 : it->second;
