@@ -8,7 +8,6 @@
 #include <map>
 #include <sstream>
 
-#include <date/date.h>
 #include <kainjow/mustache.hpp>
 
 #include "daemon/department_names.hpp"
@@ -45,21 +44,11 @@ std::string on_time_share(const PublicFigures& f) {
   return text + "\u00a0%";
 }
 
-std::optional<date::sys_days> day_of(const std::string& text) {
-  std::istringstream in(text);
-  date::sys_days day;
-  in >> date::parse("%F", day);
-  if (in.fail()) return std::nullopt;
-  return day;
-}
-
 // The periods of the range, in order: every day, or every month ("2026-12").
 std::vector<std::string> periods_of(const PublicStatsQuery& q) {
   std::vector<std::string> periods;
-  auto from = day_of(q.range.from), to = day_of(q.range.to);
-  if (!from || !to) return periods;
-  for (date::sys_days d = *from; d <= *to; d += date::days{1}) {
-    std::string period = date::format(q.by_month ? "%Y-%m" : "%F", d);
+  for (const auto& day : days_between(q.range.from, q.range.to)) {
+    std::string period = q.by_month ? day.substr(0, 7) : day;
     if (periods.empty() || periods.back() != period) periods.push_back(period);
   }
   return periods;

@@ -32,13 +32,6 @@ std::string format_day(date::sys_days day) {
   return date::format("%F", day);
 }
 
-std::vector<std::string> days_between(const std::string& from, const std::string& to) {
-  std::vector<std::string> days;
-  for (date::sys_days d = *parse_day(from); d <= *parse_day(to); d += date::days{1})
-    days.push_back(format_day(d));
-  return days;
-}
-
 std::string day_key(const std::string& prefix, const std::string& day) {
   return prefix + ":stats:" + day;
 }
@@ -79,6 +72,14 @@ void add_into(ChannelStats& total, const ChannelStats& c) {
 }
 
 }  // namespace
+
+std::vector<std::string> days_between(const std::string& from, const std::string& to) {
+  std::vector<std::string> days;
+  auto first = parse_day(from), last = parse_day(to);
+  if (!first || !last) return days;
+  for (date::sys_days d = *first; d <= *last; d += date::days{1}) days.push_back(format_day(d));
+  return days;
+}
 
 std::string local_day(const std::string& zone, Millis at) {
   const date::time_zone* tz = date::locate_zone(zone);

@@ -36,6 +36,9 @@ std::string local_day(const std::string& zone, Millis at);
 // page's share; quiet hours and open circuits make a message late, which is what it should say).
 constexpr Millis kOnTimeMs = 60'000;
 
+// Every day from `from` to `to` ("2026-03-14"), inclusive; empty if either is not a day.
+std::vector<std::string> days_between(const std::string& from, const std::string& to);
+
 // Final statuses in the order they are shown; delivered and undelivered are parts of sent.
 const std::vector<std::string>& stats_statuses();
 
