@@ -21,6 +21,10 @@ std::optional<long> low_credit_of(const Config& config, std::string_view account
 }
 }  // namespace
 
+CreditWatch::Level CreditWatch::level_of(double credits, std::optional<long> low) {
+  return low && credits < static_cast<double>(*low) ? Level::low : Level::ok;
+}
+
 CreditWatch::CreditWatch(boost::asio::io_context& io, Store& store, ConfigSource config)
     : store_(store), config_(std::move(config)), timer_(io) {}
 
@@ -45,8 +49,7 @@ void CreditWatch::take(const std::string& account, double credits, bool told_by_
     a.waiting = credits;
     return;
   }
-  auto low = low_credit_of(*config_(), account);
-  Level level = low && credits < static_cast<double>(*low) ? Level::low : Level::ok;
+  Level level = level_of(credits, low_credit_of(*config_(), account));
   bool stale = a.recorded != credits && SteadyClock::now() - a.recorded_at >= kRecordEvery;
   if (told_by_poll || a.level == Level::unknown || level != a.level || stale)
     record(account, credits);
@@ -54,7 +57,7 @@ void CreditWatch::take(const std::string& account, double credits, bool told_by_
 
 void CreditWatch::record(const std::string& account, double credits) {
   auto low = low_credit_of(*config_(), account);
-  Level level = low && credits < static_cast<double>(*low) ? Level::low : Level::ok;
+  Level level = level_of(credits, low);
   accounts_[account].recording = true;
   std::weak_ptr<bool> alive = alive_;
   store_.record_credit(

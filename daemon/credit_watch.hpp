@@ -57,6 +57,7 @@ class CreditWatch {
     bool polling = false;
   };
 
+  static Level level_of(double credits, std::optional<long> low);
   void take(const std::string& account, double credits, bool told_by_poll);
   void record(const std::string& account, double credits);
   void poll_due();

@@ -105,14 +105,13 @@ std::optional<double> read_credits(const HttpResponse& response, std::string& er
     return std::nullopt;
   }
   auto body = parse_json(response.body);
-  auto status = body ? json_integer(*body, "status") : std::nullopt;
-  auto credits = body ? json_credit(*body, "credits") : std::nullopt;
+  bool ok = body && response.status / 100 == 2 && json_integer(*body, "status") == 1;
   // An unlimited account has no credit to run out of: its `credits` means nothing.
-  if (response.status / 100 == 2 && status == 1 && json_integer(*body, "unlimited") == 1) {
+  if (ok && json_integer(*body, "unlimited") == 1) {
     error = "SMS Factor credits: an unlimited account has no credit to watch (remove low_credit)";
     return std::nullopt;
   }
-  if (response.status / 100 == 2 && status == 1 && credits) return credits;
+  if (auto credits = ok ? json_credit(*body, "credits") : std::nullopt) return credits;
   error = "SMS Factor credits: HTTP " + std::to_string(response.status) +
           (body ? ": " + provider_text(error_words(*body)) : ": unreadable answer");
   return std::nullopt;

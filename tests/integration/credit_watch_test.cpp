@@ -52,12 +52,6 @@ bool exists(Scenario& s, const std::string& key) {
   return s.redis.command({"EXISTS", key})->integer == 1;
 }
 
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("credits from send answers: gauge, one event and one warning per crossing, status",

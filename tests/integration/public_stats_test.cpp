@@ -55,12 +55,6 @@ std::string chromium(const std::string& url, const std::string& what, const std:
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("the public statistics page, in a browser, shows the charts and the figures sent",

@@ -26,6 +26,13 @@ inline std::string iso_in(std::chrono::milliseconds offset) {
   return out;
 }
 
+// How many times `what` occurs in `text` (log lines, a page's elements).
+inline size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 inline nlohmann::json reminder(const std::string& key, const std::string& department = "77",
                                nlohmann::json channels = {"sms"}) {
   return {{"op", "schedule"},
