@@ -11,8 +11,8 @@
 #include <cstdio>
 
 #include "benchmarks.hpp"
-#include "daemon/curl_multi.hpp"
-#include "daemon/http_client.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/http_client.hpp"
 #include "stack.hpp"
 
 namespace rappel::bench {

@@ -12,20 +12,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "daemon/callbacks.hpp"
-#include "daemon/config_node.hpp"
-#include "daemon/credit_watch.hpp"
-#include "daemon/curl_multi.hpp"
-#include "daemon/dispatcher.hpp"
-#include "daemon/fd_limit.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/intake.hpp"
-#include "daemon/journal_fields.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/ops_endpoints.hpp"
-#include "daemon/public_endpoint.hpp"
-#include "daemon/receipts.hpp"
-#include "daemon/service_notify.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/http_server.hpp"
+#include "daemon/ops/fd_limit.hpp"
+#include "daemon/ops/ops_endpoints.hpp"
+#include "daemon/ops/public_endpoint.hpp"
+#include "daemon/pipeline/callbacks.hpp"
+#include "daemon/pipeline/credit_watch.hpp"
+#include "daemon/pipeline/dispatcher.hpp"
+#include "daemon/pipeline/intake.hpp"
+#include "daemon/pipeline/receipt_endpoint.hpp"
+#include "daemon/telemetry/journal_fields.hpp"
+#include "daemon/telemetry/metrics.hpp"
+#include "daemon/telemetry/service_notify.hpp"
 
 namespace rappel {
 

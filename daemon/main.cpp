@@ -5,8 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "daemon/admin.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/ops/admin.hpp"
 
 int main(int argc, char** argv) {
   // hiredis writes with write(2): a write to a connection Redis has just closed (a restart, a
@@ -91,6 +91,12 @@ int main(int argc, char** argv) {
   auto* stats_json = stats_cmd->add_flag("--json", stats.json, "JSON instead of a table");
   stats_cmd->add_flag("--csv", stats.csv, "CSV instead of a table")->excludes(stats_json);
 
+  std::string scripts_dir;
+  auto* scripts_cmd =
+      app.add_subcommand("scripts", "List the Redis scripts (name, SHA1, files), or write them");
+  scripts_cmd->add_option("--write", scripts_dir,
+                          "Write each script's whole text to DIR/<name>.lua (redis-cli --eval)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,6 +129,7 @@ int main(int argc, char** argv) {
   if (*status) return rappel::status_command(config, key, json);
   if (*test_send) return rappel::send_test_command(send_test);
   if (*stats_cmd) return rappel::stats_command(stats);
+  if (*scripts_cmd) return rappel::scripts_command(scripts_dir);
   if (*render) return rappel::render_command(config, department, event, data, channel);
   return 2;
 }

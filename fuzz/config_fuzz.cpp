@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/config_node.hpp"
+#include "daemon/base/config_node.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

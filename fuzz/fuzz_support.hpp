@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 
 namespace rappel::fuzz {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/gsm7.hpp"
+#include "daemon/content/gsm7.hpp"
 
 namespace {
 

@@ -18,12 +18,12 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/http_server.hpp"
-#include "daemon/receipts.hpp"
-#include "daemon/utf8.hpp"
+#include "daemon/content/utf8.hpp"
+#include "daemon/net/http_server.hpp"
+#include "daemon/pipeline/receipt_endpoint.hpp"
 #include "providers/brevo_sms.hpp"
 #include "providers/netsize.hpp"
-#include "providers/receipts.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/sms_factor.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/render.hpp"
+#include "daemon/pipeline/render.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -21,15 +21,15 @@
 // name a refusal, intermediate otherwise. `id` is the webhook's own id and is ignored.
 #include "providers/brevo_sms.hpp"
 
-#include "daemon/http_server.hpp"
+#include "daemon/net/http_server.hpp"
 #include "providers/credits.hpp"
-#include "providers/receipts.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::brevo_sms {
 namespace {
 
-constexpr std::string_view kLabel = "Brevo SMS";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl = "https://api.brevo.com/v3/transactionalSMS/sms";
 
 std::string error_words(const nlohmann::json& body) {
@@ -40,17 +40,17 @@ std::string error_words(const nlohmann::json& body) {
 
 }  // namespace
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.api_key = settings.secret("api_key");
-  read_sender_punctuation(settings, s.sender_rules);
-  s.sender = read_sender(settings, s.sender_rules, /*required=*/true);
-  s.tag = settings.string_or("tag", "");
-  s.receipt_url = settings.string_or("receipt_url", "");
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.api_key = account.secret("api_key");
+  read_sender_punctuation(account, s.sender_rules);
+  s.sender = read_sender(account, s.sender_rules, /*required=*/true);
+  s.tag = account.string_or("tag", "");
+  s.receipt_url = account.string_or("receipt_url", "");
   if (!s.receipt_url.empty() && !s.receipt_url.starts_with("https://") &&
       !s.receipt_url.starts_with("http://"))
-    settings.fail("receipt_url", "expected an http:// or https:// URL");
+    account.fail("receipt_url", "expected an http:// or https:// URL");
   return s;
 }
 
@@ -74,20 +74,19 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 }
 
 SendResult classify(const HttpResponse& response) {
-  if (response.status == 0) return transport_failure(kLabel, response);
-  auto body = parse_json(response.body);
-  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
+  nlohmann::json body;
+  if (auto settled = read_json_answer(kLabel, response, body)) return *settled;
   if (response.status >= 200 && response.status < 300) {
-    std::string id = json_text(*body, "messageId");
+    std::string id = json_text(body, "messageId");
     if (id.empty()) return unreadable_body(kLabel, response);
     SendResult r =
-        SendResult::accepted(id, static_cast<int>(json_integer(*body, "smsCount").value_or(0)));
-    r.credits = json_credit(*body, "remainingCredits");
+        SendResult::accepted(id, static_cast<int>(json_integer(body, "smsCount").value_or(0)));
+    r.credits = json_credit(body, "remainingCredits");
     return r;
   }
   // 400 permanent, 401/402/403 unavailable, 429 and 5xx transient: the default table matches
   // Brevo's documented statuses.
-  return classify_by_status(kLabel, response, error_words(*body));
+  return classify_by_status(kLabel, response, error_words(body));
 }
 
 namespace {
@@ -125,16 +124,8 @@ ReceiptParse parse_receipts(std::string_view body) {
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& settings, ProviderContext& ctx) {
-  auto s = std::make_shared<const brevo_sms::Settings>(brevo_sms::read_settings(settings));
-  HttpAdapter adapter{
-      std::string("Brevo SMS"),
-      [s](const Outbound& m) { return brevo_sms::build_request(*s, m); },
-      [](const HttpResponse& r, const Outbound&) { return brevo_sms::classify(r); },
-      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
-      [](const HttpServerRequest& r) { return brevo_sms::parse_receipts(r.body); },
-  };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+std::unique_ptr<Provider> make_brevo_sms_provider(ConfigMap& account, ProviderContext& ctx) {
+  return make_http_sms_provider(account, ctx, brevo_sms::read_settings(account));
 }
 
 }  // namespace rappel

@@ -22,7 +22,7 @@
 namespace rappel::clever_technologies {
 namespace {
 
-constexpr std::string_view kLabel = "Clever Technologies";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl = "https://webservicesmultimedias.clever-is.fr/api/pushs";
 
 // The `errors` object's values, joined: strings, or lists of strings.
@@ -49,12 +49,12 @@ std::string error_words(const nlohmann::json& body) {
 
 }  // namespace
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.login = settings.string("login");
-  s.password = settings.secret("password");
-  s.encodage = settings.integer_or("encodage", s.encodage, 0, 99);
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.login = account.string("login");
+  s.password = account.secret("password");
+  s.encodage = account.integer_or("encodage", s.encodage, 0, 99);
   return s;
 }
 
@@ -75,36 +75,27 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 }
 
 SendResult classify(const HttpResponse& response) {
-  if (response.status == 0) return transport_failure(kLabel, response);
-  auto body = parse_json(response.body);
-  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
+  nlohmann::json body;
+  if (auto settled = read_json_answer(kLabel, response, body)) return *settled;
   if (response.status >= 200 && response.status < 300) {
-    auto push = body->find("push");
-    if (push == body->end() || !push->is_object()) return unreadable_body(kLabel, response);
+    auto push = body.find("push");
+    if (push == body.end() || !push->is_object()) return unreadable_body(kLabel, response);
     int parts = static_cast<int>(json_integer(*push, "nb_sms").value_or(0));
     return SendResult::accepted(json_text(*push, "id"), parts);
   }
   // 401 unauthorised, 402 out of credit, 430 account expired: the account is unusable (RDV-S).
   if (response.status == 401 || response.status == 402 || response.status == 430)
-    return http_failure(Outcome::unavailable, kLabel, response, error_words(*body));
-  return classify_by_status(kLabel, response, error_words(*body));
+    return http_failure(Outcome::unavailable, kLabel, response, error_words(body));
+  return classify_by_status(kLabel, response, error_words(body));
 }
 
 }  // namespace rappel::clever_technologies
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_clever_technologies_provider(ConfigMap& settings,
+std::unique_ptr<Provider> make_clever_technologies_provider(ConfigMap& account,
                                                             ProviderContext& ctx) {
-  auto s = std::make_shared<const clever_technologies::Settings>(
-      clever_technologies::read_settings(settings));
-  HttpAdapter adapter{
-      std::string("Clever Technologies"),
-      [s](const Outbound& m) { return clever_technologies::build_request(*s, m); },
-      [](const HttpResponse& r, const Outbound&) { return clever_technologies::classify(r); },
-      [](std::string_view sender) { return check_sender_name(sender, SenderRules{}); },
-  };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+  return make_http_sms_provider(account, ctx, clever_technologies::read_settings(account));
 }
 
 }  // namespace rappel

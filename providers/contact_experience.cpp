@@ -22,7 +22,7 @@
 namespace rappel::contact_experience {
 namespace {
 
-constexpr std::string_view kLabel = "Contact Experience";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl =
     "https://contact-experience.com/ccv/webServicesCCV/SMS/sendSms.php";
 
@@ -53,20 +53,20 @@ SendResult ko(const HttpResponse& response, const std::string& message) {
 
 }  // namespace
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.dev_code = settings.secret("dev_code");
-  s.reply_email = settings.string("reply_email");
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.dev_code = account.secret("dev_code");
+  s.reply_email = account.string("reply_email");
   if (s.reply_email.find('@') == std::string::npos)
-    settings.fail("reply_email", "expected an email address");
-  std::string format = settings.string_or("number_format", "national");
+    account.fail("reply_email", "expected an email address");
+  std::string format = account.string_or("number_format", "national");
   if (format == "national")
     s.number_format = NumberFormat::national;
   else if (format == "e164")
     s.number_format = NumberFormat::e164;
   else
-    settings.fail("number_format", "expected national or e164");
+    account.fail("number_format", "expected national or e164");
   return s;
 }
 
@@ -84,32 +84,23 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 }
 
 SendResult classify(const HttpResponse& response) {
-  if (response.status == 0) return transport_failure(kLabel, response);
-  auto body = parse_json(response.body);
-  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
-  if (json_text(*body, "status") == "KO") return ko(response, json_text(*body, "message"));
-  if (response.status == 201 || json_integer(*body, "httpStatusCode") == 201)
-    return SendResult::accepted(first_list_id(*body),
-                                static_cast<int>(json_integer(*body, "size").value_or(0)));
+  nlohmann::json body;
+  if (auto settled = read_json_answer(kLabel, response, body)) return *settled;
+  if (json_text(body, "status") == "KO") return ko(response, json_text(body, "message"));
+  if (response.status == 201 || json_integer(body, "httpStatusCode") == 201)
+    return SendResult::accepted(first_list_id(body),
+                                static_cast<int>(json_integer(body, "size").value_or(0)));
   if (response.status >= 200 && response.status < 300) return unreadable_body(kLabel, response);
-  return classify_by_status(kLabel, response, json_text(*body, "message"));
+  return classify_by_status(kLabel, response, json_text(body, "message"));
 }
 
 }  // namespace rappel::contact_experience
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_contact_experience_provider(ConfigMap& settings,
+std::unique_ptr<Provider> make_contact_experience_provider(ConfigMap& account,
                                                            ProviderContext& ctx) {
-  auto s = std::make_shared<const contact_experience::Settings>(
-      contact_experience::read_settings(settings));
-  HttpAdapter adapter{
-      std::string("Contact Experience"),
-      [s](const Outbound& m) { return contact_experience::build_request(*s, m); },
-      [](const HttpResponse& r, const Outbound&) { return contact_experience::classify(r); },
-      [](std::string_view sender) { return check_sender_name(sender, SenderRules{}); },
-  };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+  return make_http_sms_provider(account, ctx, contact_experience::read_settings(account));
 }
 
 }  // namespace rappel

@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/http_client.hpp"
-#include "providers/provider.hpp"
+#include "daemon/base/provider.hpp"
+#include "daemon/net/http_client.hpp"
 
 namespace rappel {
 

@@ -1,7 +1,7 @@
 // `file`: an email provider that writes each email as an .eml file into a directory.
 // For development, demos and tests: the file holds exactly the bytes an SMTP server would get
-// (daemon/mime.cpp builds both). Written to a temporary name then renamed, so a reader never sees
-// half a message. Each message id has a file name of its own (file_name_of).
+// (daemon/content/mime.cpp builds both). Written to a temporary name then renamed, so a reader
+// never sees half a message. Each message id has a file name of its own (file_name_of).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,8 +10,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include "daemon/mime.hpp"
-#include "daemon/mime_encoding.hpp"
+#include "daemon/content/mime.hpp"
+#include "daemon/content/mime_encoding.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -83,11 +83,11 @@ class FileProvider final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_file_provider(ConfigMap& settings, ProviderContext& ctx) {
-  fs::path directory = settings.secret("directory");  // a path, but ${ENV} is welcome here too
-  if (directory.is_relative()) directory = fs::path(settings.file()).parent_path() / directory;
+std::unique_ptr<Provider> make_file_provider(ConfigMap& account, ProviderContext& ctx) {
+  fs::path directory = account.secret("directory");  // a path, but ${ENV} is welcome here too
+  if (directory.is_relative()) directory = fs::path(account.file()).parent_path() / directory;
   std::string from =
-      settings.string_or("from", "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>");
+      account.string_or("from", "RDV Solidarités <ne-pas-repondre@rdv-solidarites.fr>");
   return std::make_unique<FileProvider>(ctx, directory, from);
 }
 

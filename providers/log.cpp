@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include "daemon/redact.hpp"
+#include "daemon/content/redact.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel {
@@ -40,10 +40,10 @@ class LogProvider final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_log_provider(ConfigMap& settings, ProviderContext& ctx) {
-  std::string account = settings.where().substr(settings.where().rfind('.') + 1);
-  std::string sender = settings.string_or("sender", "");
-  return std::make_unique<LogProvider>(ctx, account, sender);
+std::unique_ptr<Provider> make_log_provider(ConfigMap& account, ProviderContext& ctx) {
+  std::string name = account_name(account);
+  std::string sender = account.string_or("sender", "");
+  return std::make_unique<LogProvider>(ctx, name, sender);
 }
 
 }  // namespace rappel

@@ -28,14 +28,14 @@
 #include <algorithm>
 #include <map>
 
-#include "daemon/http_server.hpp"
-#include "providers/receipts.hpp"
+#include "daemon/net/http_server.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::netsize {
 namespace {
 
-constexpr std::string_view kLabel = "Netsize";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl = "https://europe.ipx.com/restapi/v1/sms/send";
 
 // responseCode -> outcome. Sources: the Netsize REST API code list in the reference document;
@@ -107,19 +107,19 @@ SenderRules sender_rules() {
   return rules;
 }
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.login = settings.string("login");
-  s.password = settings.secret("password");
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.login = account.string("login");
+  s.password = account.secret("password");
   s.sender_rules = sender_rules();
-  read_sender_punctuation(settings, s.sender_rules);
-  s.sender = read_sender(settings, s.sender_rules, /*required=*/true);
+  read_sender_punctuation(account, s.sender_rules);
+  s.sender = read_sender(account, s.sender_rules, /*required=*/true);
   s.max_concatenated_messages =
-      settings.integer_or("max_concatenated_messages", s.max_concatenated_messages, 1, 255);
-  s.campaign_name = settings.string_or("campaign_name", "");
-  if (s.campaign_name.size() > 49) settings.fail("campaign_name", "at most 49 characters");
-  if (auto f = settings.optional_map("receipt_format")) {
+      account.integer_or("max_concatenated_messages", s.max_concatenated_messages, 1, 255);
+  s.campaign_name = account.string_or("campaign_name", "");
+  if (s.campaign_name.size() > 49) account.fail("campaign_name", "at most 49 characters");
+  if (auto f = account.optional_map("receipt_format")) {
     ReceiptFormat format;
     std::string body = f->string_or("body", "json");
     if (body != "json" && body != "form") f->fail("body", "expected json or form");
@@ -156,20 +156,19 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 }
 
 SendResult classify(const HttpResponse& response, std::string_view destination) {
-  if (response.status == 0) return transport_failure(kLabel, response);
-  auto body = parse_json(response.body);
-  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
-  auto code = json_integer(*body, "responseCode");
+  nlohmann::json body;
+  if (auto settled = read_json_answer(kLabel, response, body)) return *settled;
+  auto code = json_integer(body, "responseCode");
   if (!code)
-    return missing_verdict(kLabel, response, "responseCode", json_text(*body, "responseMessage"));
+    return missing_verdict(kLabel, response, "responseCode", json_text(body, "responseMessage"));
 
   std::string words =
-      "responseCode " + std::to_string(*code) + " " + json_text(*body, "responseMessage");
+      "responseCode " + std::to_string(*code) + " " + json_text(body, "responseMessage");
   auto known = kCodes.find(*code);
   if (known == kCodes.end())  // unknown code: as RDV-S does, retry; the core bounds the attempts
     return http_failure(Outcome::transient, kLabel, response, words);
   if (known->second == Outcome::accepted)
-    return SendResult::accepted(first_message_id(*body), part_count(*body));
+    return SendResult::accepted(first_message_id(body), part_count(body));
   if (*code == 103 && !served_by_netsize(destination))
     return http_failure(Outcome::permanent, kLabel, response,
                         words + " (Netsize serves only France and its overseas départements)");
@@ -214,20 +213,8 @@ ReceiptParse parse_receipts(const ReceiptFormat& format, std::string_view body) 
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_netsize_provider(ConfigMap& settings, ProviderContext& ctx) {
-  auto s = std::make_shared<const netsize::Settings>(netsize::read_settings(settings));
-  HttpAdapter adapter{
-      std::string("Netsize"),
-      [s](const Outbound& m) { return netsize::build_request(*s, m); },
-      [](const HttpResponse& r, const Outbound& m) { return netsize::classify(r, m.sms().to); },
-      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
-      {},
-  };
-  if (s->receipt_format)
-    adapter.receipts = [s](const HttpServerRequest& r) {
-      return netsize::parse_receipts(*s->receipt_format, r.body);
-    };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+std::unique_ptr<Provider> make_netsize_provider(ConfigMap& account, ProviderContext& ctx) {
+  return make_http_sms_provider(account, ctx, netsize::read_settings(account));
 }
 
 }  // namespace rappel

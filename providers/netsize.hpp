@@ -2,7 +2,7 @@
 // See netsize.cpp for the API, the settings and where each classification comes from.
 #pragma once
 
-#include "providers/http_common.hpp"
+#include "providers/http_sms.hpp"
 
 namespace rappel::netsize {
 
@@ -18,6 +18,7 @@ struct ReceiptFormat {
 };
 
 struct Settings {
+  static constexpr std::string_view label = "Netsize";
   HttpSettings http;
   std::string login;
   std::string password;
@@ -29,16 +30,26 @@ struct Settings {
 };
 
 SenderRules sender_rules();
-Settings read_settings(ConfigMap& settings);
+Settings read_settings(ConfigMap& account);
 HttpRequest build_request(const Settings& settings, const Outbound& message);
 // `destination` is the message's E.164 number: code 103 means "invalid account" for France and its
 // overseas départements, but "not served" for other countries.
 SendResult classify(const HttpResponse& response, std::string_view destination = "+33");
+// The generic provider's view of classify (make_http_sms_provider).
+inline SendResult classify(const Settings&, const HttpResponse& r, const Outbound& m) {
+  return classify(r, m.sms().to);
+}
 ReceiptParse parse_receipts(const ReceiptFormat& format, std::string_view body);
+inline bool receives_receipts(const Settings& s) {
+  return s.receipt_format.has_value();
+}
+inline ReceiptParse parse_receipts(const Settings& s, std::string_view body) {
+  return parse_receipts(*s.receipt_format, body);
+}
 
 }  // namespace rappel::netsize
 
 namespace rappel {
 // The registry's factory (registry.cpp): reads the account's settings, then builds the provider.
-std::unique_ptr<Provider> make_netsize_provider(ConfigMap& settings, ProviderContext& ctx);
+std::unique_ptr<Provider> make_netsize_provider(ConfigMap& account, ProviderContext& ctx);
 }  // namespace rappel

@@ -31,7 +31,7 @@
 namespace rappel::orange_contact_everyone {
 namespace {
 
-constexpr std::string_view kLabel = "Orange Contact Everyone";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl =
     "https://contact-everyone.orange-business.com/api/light/diffusions/sms";
 
@@ -61,18 +61,18 @@ std::optional<std::string> success_id(std::string_view body_text) {
 
 }  // namespace
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.token = settings.secret("token");
-  std::string format = settings.string_or("number_format", "national");
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.token = account.secret("token");
+  std::string format = account.string_or("number_format", "national");
   if (format == "national")
     s.number_format = NumberFormat::national;
   else if (format == "e164")
     s.number_format = NumberFormat::e164;
   else
-    settings.fail("number_format", "expected national or e164");
-  std::string xcharset = settings.string_or("xcharset", "ucs2");
+    account.fail("number_format", "expected national or e164");
+  std::string xcharset = account.string_or("xcharset", "ucs2");
   if (xcharset == "ucs2")
     s.xcharset = Xcharset::ucs2;
   else if (xcharset == "always")
@@ -80,9 +80,9 @@ Settings read_settings(ConfigMap& settings) {
   else if (xcharset == "never")
     s.xcharset = Xcharset::never;
   else
-    settings.fail("xcharset", "expected ucs2, always or never");
-  s.diffusion_name = settings.string_or("diffusion_name", "");
-  s.category = settings.string_or("category", "");
+    account.fail("xcharset", "expected ucs2, always or never");
+  s.diffusion_name = account.string_or("diffusion_name", "");
+  s.category = account.string_or("category", "");
   return s;
 }
 
@@ -122,17 +122,9 @@ SendResult classify(const HttpResponse& response) {
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_orange_contact_everyone_provider(ConfigMap& settings,
+std::unique_ptr<Provider> make_orange_contact_everyone_provider(ConfigMap& account,
                                                                 ProviderContext& ctx) {
-  auto s = std::make_shared<const orange_contact_everyone::Settings>(
-      orange_contact_everyone::read_settings(settings));
-  HttpAdapter adapter{
-      std::string("Orange Contact Everyone"),
-      [s](const Outbound& m) { return orange_contact_everyone::build_request(*s, m); },
-      [](const HttpResponse& r, const Outbound&) { return orange_contact_everyone::classify(r); },
-      [](std::string_view sender) { return check_sender_name(sender, SenderRules{}); },
-  };
-  return std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
+  return make_http_sms_provider(account, ctx, orange_contact_everyone::read_settings(account));
 }
 
 }  // namespace rappel

@@ -29,6 +29,11 @@ constexpr std::array kProviderTypes{RAPPEL_PROVIDERS(RAPPEL_ENTRY)};
 #undef RAPPEL_ENTRY
 }  // namespace
 
+std::string account_name(const ConfigMap& account) {
+  const std::string& where = account.where();
+  return where.substr(where.rfind('.') + 1);
+}
+
 std::span<const ProviderType> provider_types() {
   return kProviderTypes;
 }

@@ -8,12 +8,12 @@
 // all we ever know, so the result carries no provider id.
 #include <boost/asio/post.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/mime.hpp"
-#include "daemon/phone.hpp"
-#include "daemon/smtp_client.hpp"
-#include "daemon/smtp_sessions.hpp"
+#include "daemon/content/mime.hpp"
+#include "daemon/content/phone.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/smtp_sessions.hpp"
 #include "providers/registry.hpp"
+#include "providers/smtp_account.hpp"
 
 namespace rappel {
 namespace {
@@ -69,16 +69,16 @@ class SfrMail2SmsProvider final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_sfr_mail2sms_provider(ConfigMap& settings, ProviderContext& ctx) {
-  std::string account = settings.where().substr(settings.where().rfind('.') + 1);
-  SmtpSettings smtp = read_smtp_settings(settings);
-  std::string gateway = settings.string("gateway");
+std::unique_ptr<Provider> make_sfr_mail2sms_provider(ConfigMap& account, ProviderContext& ctx) {
+  std::string name = account_name(account);
+  SmtpSettings smtp = read_smtp_settings(account);
+  std::string gateway = account.string("gateway");
   if (!is_valid_email_address(gateway))
-    settings.fail("gateway", "expected the département's address at mailtosms.dmc.sfr-sh.fr");
-  std::string from = settings.string("from");
+    account.fail("gateway", "expected the département's address at mailtosms.dmc.sfr-sh.fr");
+  std::string from = account.string("from");
   if (!is_valid_email_address(envelope_address(from)))
-    settings.fail("from", "expected the sender address SFR whitelisted");
-  return std::make_unique<SfrMail2SmsProvider>(ctx, account, std::move(smtp), std::move(from),
+    account.fail("from", "expected the sender address SFR whitelisted");
+  return std::make_unique<SfrMail2SmsProvider>(ctx, name, std::move(smtp), std::move(from),
                                                std::move(gateway));
 }
 

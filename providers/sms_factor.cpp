@@ -7,7 +7,7 @@
 //   sent, invalid, blacklisted, npai, not_allowed, flood, country_limit, duplicated, and the
 //   account's remaining `credits`.
 //   GET /credits answers {status, message, credits, postpaid, postpaid_limit, unlimited}: the
-//   daemon's credit watch calls it on its schedule (daemon/credit_watch.hpp).
+//   daemon's credit watch calls it on its schedule (daemon/pipeline/credit_watch.hpp).
 //
 // Settings: token (secret), sender (optional: the account's default otherwise), simulate (bool,
 // what `rappel send-test --simulate` uses), sender_punctuation, url, credits_url (default: the
@@ -32,15 +32,16 @@
 //   provider message id, the ticket) and, without it, by message_id (our gsmsmsid).
 #include "providers/sms_factor.hpp"
 
-#include "daemon/http_server.hpp"
+#include "daemon/content/redact.hpp"
+#include "daemon/net/http_server.hpp"
 #include "providers/credits.hpp"
-#include "providers/receipts.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/registry.hpp"
 
 namespace rappel::sms_factor {
 namespace {
 
-constexpr std::string_view kLabel = "SMS Factor";
+constexpr std::string_view kLabel = Settings::label;
 constexpr std::string_view kDefaultUrl = "https://api.smsfactor.com/send";
 
 std::string error_words(const nlohmann::json& body) {
@@ -79,16 +80,16 @@ SendResult not_sent(const HttpResponse& response, const nlohmann::json& body) {
 
 }  // namespace
 
-Settings read_settings(ConfigMap& settings) {
+Settings read_settings(ConfigMap& account) {
   Settings s;
-  s.http = read_http_settings(settings, kDefaultUrl);
-  s.token = settings.secret("token");
-  read_sender_punctuation(settings, s.sender_rules);
-  s.sender = read_sender(settings, s.sender_rules, /*required=*/false);
-  s.simulate = settings.boolean_or("simulate", false);
+  s.http = read_http_settings(account, kDefaultUrl);
+  s.token = account.secret("token");
+  read_sender_punctuation(account, s.sender_rules);
+  s.sender = read_sender(account, s.sender_rules, /*required=*/false);
+  s.simulate = account.boolean_or("simulate", false);
   std::string beside = s.http.url;
   if (beside.ends_with("/send")) beside.resize(beside.size() - 5);
-  s.credits_url = settings.string_or("credits_url", beside + "/credits");
+  s.credits_url = account.string_or("credits_url", beside + "/credits");
   return s;
 }
 
@@ -145,21 +146,20 @@ HttpRequest build_request(const Settings& settings, const Outbound& message) {
 }
 
 SendResult classify(const HttpResponse& response, bool simulate) {
-  if (response.status == 0) return transport_failure(kLabel, response);
-  auto body = parse_json(response.body);
-  if (!body || !body->is_object()) return unreadable_body(kLabel, response);
-  auto status = json_integer(*body, "status");
-  if (!status) return missing_verdict(kLabel, response, "status", error_words(*body));
+  nlohmann::json body;
+  if (auto settled = read_json_answer(kLabel, response, body)) return *settled;
+  auto status = json_integer(body, "status");
+  if (!status) return missing_verdict(kLabel, response, "status", error_words(body));
 
-  std::string words = "status " + std::to_string(*status) + " " + error_words(*body);
+  std::string words = "status " + std::to_string(*status) + " " + error_words(body);
   switch (*status) {
     case 1: {
-      auto sent = json_integer(*body, "sent");
+      auto sent = json_integer(body, "sent");
       bool went_out = sent ? *sent == 1 : simulate;
-      SendResult r = went_out && counter(*body, "invalid") == 0
-                         ? SendResult::accepted(json_text(*body, "ticket"))
-                         : not_sent(response, *body);
-      r.credits = json_credit(*body, "credits");
+      SendResult r = went_out && counter(body, "invalid") == 0
+                         ? SendResult::accepted(json_text(body, "ticket"))
+                         : not_sent(response, body);
+      r.credits = json_credit(body, "credits");
       return r;
     }
     case -1:  // authentication error
@@ -170,7 +170,7 @@ SendResult classify(const HttpResponse& response, bool simulate) {
     case -7:  // data error
       return http_failure(Outcome::permanent, kLabel, response, words);
     case -8:  // campaign under moderation: may still go out, never retry (see the top comment)
-      return SendResult::accepted(json_text(*body, "ticket"));
+      return SendResult::accepted(json_text(body, "ticket"));
     case -99:  // unknown error
       return http_failure(Outcome::transient, kLabel, response, words);
     default: {
@@ -249,22 +249,13 @@ ReceiptParse parse_receipts(std::string_view body) {
 
 namespace rappel {
 
-std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& settings, ProviderContext& ctx) {
-  sms_factor::Settings read = sms_factor::read_settings(settings);
-  read.simulate = read.simulate || ctx.simulate;
-  auto s = std::make_shared<const sms_factor::Settings>(std::move(read));
-  HttpAdapter adapter{
-      std::string("SMS Factor"),
-      [s](const Outbound& m) { return sms_factor::build_request(*s, m); },
-      [s](const HttpResponse& r, const Outbound&) { return sms_factor::classify(r, s->simulate); },
-      [s](std::string_view sender) { return check_sender_name(sender, s->sender_rules); },
-      [](const HttpServerRequest& r) { return sms_factor::parse_receipts(r.body); },
-  };
-  auto provider =
-      std::make_unique<HttpSmsProvider>(ctx, account_name(settings), std::move(adapter));
-  return with_credit_call(
-      std::move(provider), ctx,
-      {[s] { return sms_factor::credits_request(*s); }, sms_factor::read_credits});
+std::unique_ptr<Provider> make_sms_factor_provider(ConfigMap& account, ProviderContext& ctx) {
+  sms_factor::Settings settings = sms_factor::read_settings(account);
+  settings.simulate = settings.simulate || ctx.simulate;
+  CreditCall credits{[settings] { return sms_factor::credits_request(settings); },
+                     sms_factor::read_credits};
+  return with_credit_call(make_http_sms_provider(account, ctx, std::move(settings)), ctx,
+                          std::move(credits));
 }
 
 }  // namespace rappel

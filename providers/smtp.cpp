@@ -1,10 +1,11 @@
 // `smtp`: emails through an SMTP relay (Brevo's smtp-relay.brevo.com:587 in production).
 //
-// The message is built by daemon/mime.hpp's build_email, the same bytes the `file` provider writes,
-// with our message id in X-Mailin-custom: Brevo's email events carry that header back, which is how
-// delivery events find their message. The provider message id is the RFC Message-ID. Sending goes
-// through daemon/smtp_client.hpp on the shared CurlMulti, which keeps the authenticated session
-// open between messages, at most `max_connections` sessions at once (daemon/smtp_sessions.hpp).
+// The message is built by daemon/content/mime.hpp's build_email, the same bytes the `file` provider
+// writes, with our message id in X-Mailin-custom: Brevo's email events carry that header back,
+// which is how delivery events find their message. The provider message id is the RFC Message-ID.
+// Sending goes through daemon/net/smtp_client.hpp on the shared CurlMulti, which keeps the
+// authenticated session open between messages, at most `max_connections` sessions at once
+// (daemon/net/smtp_sessions.hpp).
 //
 // Delivery reports are Brevo's email event webhooks (an smtp account relaying through Brevo):
 // delivered -> delivered; hard_bounce, blocked, invalid_email, error -> undelivered with the
@@ -13,14 +14,14 @@
 // X-Mailin-custom, our message id: the RFC Message-ID match is unconfirmed.
 #include <boost/asio/post.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/mime.hpp"
-#include "daemon/smtp_client.hpp"
-#include "daemon/smtp_sessions.hpp"
-#include "providers/http_common.hpp"
-#include "providers/receipts.hpp"
+#include "daemon/content/mime.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/http_server.hpp"
+#include "daemon/net/smtp_sessions.hpp"
+#include "providers/http_sms.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/registry.hpp"
+#include "providers/smtp_account.hpp"
 
 namespace rappel {
 namespace {
@@ -101,13 +102,13 @@ ReceiptParse parse_brevo_email_events(std::string_view body) {
   return parse_json_reports(body, read_email_event);
 }
 
-std::unique_ptr<Provider> make_smtp_provider(ConfigMap& settings, ProviderContext& ctx) {
-  std::string account = settings.where().substr(settings.where().rfind('.') + 1);
-  SmtpSettings smtp = read_smtp_settings(settings);
-  std::string from = settings.string("from");
+std::unique_ptr<Provider> make_smtp_provider(ConfigMap& account, ProviderContext& ctx) {
+  std::string name = account_name(account);
+  SmtpSettings smtp = read_smtp_settings(account);
+  std::string from = account.string("from");
   if (!is_valid_email_address(envelope_address(from)))
-    settings.fail("from", "expected \"Name <address>\" or an address");
-  return std::make_unique<SmtpProvider>(ctx, account, std::move(smtp), std::move(from));
+    account.fail("from", "expected \"Name <address>\" or an address");
+  return std::make_unique<SmtpProvider>(ctx, name, std::move(smtp), std::move(from));
 }
 
 }  // namespace rappel

@@ -52,7 +52,7 @@ inline void write_file(const std::filesystem::path& dir, const std::string& rela
 }
 
 // The file outbox names a message's .eml after its id, ':' written '.' (keys of letters, digits,
-// '-' and '_' only: the others are escaped, see message_token in daemon/mime.hpp).
+// '-' and '_' only: the others are escaped, see message_token in daemon/content/mime.hpp).
 inline std::string eml_path(const std::string& outbox, std::string id) {
   for (char& c : id)
     if (c == ':') c = '.';

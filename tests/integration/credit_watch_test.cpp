@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/store.hpp"
+#include "daemon/store/store.hpp"
 #include "integration/delivery_support.hpp"
 #include "support/http_get.hpp"
 #include "support/prometheus_text.hpp"

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/clock.hpp"
+#include "daemon/base/clock.hpp"
 #include "integration/delivery_support.hpp"
 
 using namespace rappel::test;

@@ -3,7 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/ops_endpoints.hpp"
+#include "daemon/ops/ops_endpoints.hpp"
 #include "support/prometheus_text.hpp"
 #include "support/redis_fixture.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/stats.hpp"
+#include "daemon/store/stats.hpp"
 #include "integration/scenario.hpp"
 #include "support/http_get.hpp"
 #include "support/prometheus_text.hpp"

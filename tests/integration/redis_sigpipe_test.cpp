@@ -20,7 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/redis_client.hpp"
+#include "daemon/net/redis_client.hpp"
 #include "integration/scenario.hpp"
 
 using namespace rappel;

@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/store.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/store/store.hpp"
 
 namespace rappel::test {
 

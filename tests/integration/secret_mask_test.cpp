@@ -2,7 +2,7 @@
 // the message hash and the log with every secret of the account masked, in clear or encoded.
 #include <catch2/catch.hpp>
 
-#include "daemon/mime_encoding.hpp"
+#include "daemon/content/mime_encoding.hpp"
 #include "integration/delivery_support.hpp"
 
 using namespace rappel::test;

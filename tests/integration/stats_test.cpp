@@ -6,9 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/stats.hpp"
-#include "daemon/store.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/store/stats.hpp"
+#include "daemon/store/store.hpp"
 #include "integration/scenario.hpp"
 #include "integration/scripted_store.hpp"
 

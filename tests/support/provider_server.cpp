@@ -21,7 +21,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "daemon/form_encoding.hpp"
+#include "daemon/net/form_encoding.hpp"
 
 namespace rappel::test {
 

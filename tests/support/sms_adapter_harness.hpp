@@ -12,10 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/config_node.hpp"
-#include "daemon/curl_multi.hpp"
-#include "daemon/http_client.hpp"
-#include "providers/provider.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/base/provider.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/http_client.hpp"
 
 namespace rappel::test {
 

@@ -2,8 +2,8 @@
 // circuit_breaker.hpp's diagram is checked at the exact millisecond it may happen.
 #include <catch2/catch.hpp>
 
-#include "daemon/circuit_breaker.hpp"
-#include "daemon/rate_limiter.hpp"
+#include "daemon/pipeline/circuit_breaker.hpp"
+#include "daemon/pipeline/rate_limiter.hpp"
 
 using namespace rappel;
 using std::chrono::milliseconds;

@@ -1,6 +1,7 @@
 // Tests of the Clever Technologies adapter (Seine-et-Marne): the exact JSON it posts, the 201 /
 // 401 / 402 / 430 answers with their `errors` objects, its settings, and real sends through
-// CurlMulti to the Beast stand-in server. National number format comes from daemon/phone.cpp.
+// CurlMulti to the Beast stand-in server. National number format comes from
+// daemon/content/phone.cpp.
 #include <catch2/catch.hpp>
 
 #include "providers/clever_technologies.hpp"

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "daemon/clock.hpp"
+#include "daemon/base/clock.hpp"
 
 using namespace rappel;
 

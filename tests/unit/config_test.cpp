@@ -16,9 +16,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/config_node.hpp"
-#include "daemon/fd_limit.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/ops/fd_limit.hpp"
 
 namespace fs = std::filesystem;
 using namespace rappel;

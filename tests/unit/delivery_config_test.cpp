@@ -9,8 +9,8 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/config_node.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/config/config.hpp"
 
 namespace fs = std::filesystem;
 using namespace rappel;

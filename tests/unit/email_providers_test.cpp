@@ -10,9 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/mime.hpp"
-#include "providers/receipts.hpp"
+#include "daemon/content/mime.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/registry.hpp"
 #include "support/smtp_test_server.hpp"
 

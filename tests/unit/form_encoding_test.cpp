@@ -1,7 +1,7 @@
 // Form and query-string decoding shared by the HTTP endpoint, receipt parsers and test servers.
 #include <catch2/catch.hpp>
 
-#include "daemon/form_encoding.hpp"
+#include "daemon/net/form_encoding.hpp"
 
 using rappel::decode_form;
 using rappel::form_decode;

@@ -1,7 +1,7 @@
 // French dates in the département's time zone, across DST changes and in overseas départements.
 #include <catch2/catch.hpp>
 
-#include "daemon/french_dates.hpp"
+#include "daemon/content/french_dates.hpp"
 
 using rappel::french_date_variables;
 using rappel::is_valid_timezone;

@@ -2,7 +2,7 @@
 // scripts must fall back to UCS-2 unchanged, and segment counts must match what an SMSC bills.
 #include <catch2/catch.hpp>
 
-#include "daemon/gsm7.hpp"
+#include "daemon/content/gsm7.hpp"
 
 using rappel::prepare_sms_text;
 

@@ -1,7 +1,7 @@
 // The links of HTML emails: only http(s) (and mailto:/tel:) stay links; others show as text.
 #include <catch2/catch.hpp>
 
-#include "daemon/html_links.hpp"
+#include "daemon/content/html_links.hpp"
 
 using rappel::is_safe_link;
 using rappel::keep_safe_links;

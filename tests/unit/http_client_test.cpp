@@ -5,8 +5,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/http_client.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/http_client.hpp"
 #include "support/provider_server.hpp"
 
 using namespace rappel;

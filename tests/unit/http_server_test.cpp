@@ -1,4 +1,4 @@
-// Tests of the daemon's HTTP server (daemon/http_server.hpp) with real clients over TCP: a
+// Tests of the daemon's HTTP server (daemon/net/http_server.hpp) with real clients over TCP: a
 // Beast client for ordinary requests, raw sockets where the test must misbehave on purpose (a
 // huge declared body, a request that never finishes). The server runs on its own loop thread,
 // like the daemon's, on a port chosen by the OS.
@@ -18,7 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/http_server.hpp"
+#include "daemon/net/http_server.hpp"
 #include "support/fd_exhaustion.hpp"
 
 using namespace rappel;

@@ -4,7 +4,7 @@
 
 #include <date/date.h>
 
-#include "daemon/mime.hpp"
+#include "daemon/content/mime.hpp"
 
 using namespace rappel;
 using nlohmann::json;

@@ -13,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/intake_parse.hpp"
+#include "daemon/pipeline/intake_parse.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -390,7 +390,7 @@ TEST_CASE("deeply nested payloads are refused before anything walks them", "[int
   CHECK(parse(payload)[0].kind == IntakeOp::Kind::schedule);
 }
 
-// The calendar's SEQUENCE and DTSTAMP come from the entry's time (daemon/mime.hpp,
+// The calendar's SEQUENCE and DTSTAMP come from the entry's time (daemon/content/mime.hpp,
 // calendar_revision): intake keeps it with the content, the only place that knows it.
 TEST_CASE("the entry's time is kept with the content for the calendar", "[intake]") {
   auto ops = parse(reminder());

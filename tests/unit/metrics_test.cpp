@@ -1,8 +1,8 @@
 // The metrics exposition: valid for Prometheus' own checker, and the values the core recorded.
 #include <catch2/catch.hpp>
 
-#include "daemon/metrics.hpp"
-#include "daemon/store.hpp"
+#include "daemon/store/store.hpp"
+#include "daemon/telemetry/metrics.hpp"
 #include "support/prometheus_text.hpp"
 
 using namespace rappel;

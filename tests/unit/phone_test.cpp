@@ -3,7 +3,7 @@
 // 69..), and Guadeloupe mobiles under 0690 (0691 only for 22..35).
 #include <catch2/catch.hpp>
 
-#include "daemon/phone.hpp"
+#include "daemon/content/phone.hpp"
 
 using namespace rappel;
 

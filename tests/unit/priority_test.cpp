@@ -2,7 +2,7 @@
 // lower priority that waits keeps its share, so a steady flow of reminders never starves bulk.
 #include <catch2/catch.hpp>
 
-#include "daemon/priority.hpp"
+#include "daemon/base/priority.hpp"
 
 using namespace rappel;
 

@@ -2,9 +2,9 @@
 // the range shown (empty ones too), months, names escaped, the query's bounds and its errors.
 #include <catch2/catch.hpp>
 
-#include "daemon/department_names.hpp"
-#include "daemon/french_dates.hpp"
-#include "daemon/public_stats.hpp"
+#include "daemon/content/french_dates.hpp"
+#include "daemon/ops/department_names.hpp"
+#include "daemon/ops/public_stats.hpp"
 
 using namespace rappel;
 

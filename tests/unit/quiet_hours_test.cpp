@@ -4,9 +4,9 @@
 // 03:00 -> 02:00), where a window's length or its end time itself is affected.
 #include <catch2/catch.hpp>
 
-#include "daemon/clock.hpp"
-#include "daemon/delivery_settings.hpp"
-#include "daemon/quiet_hours.hpp"
+#include "daemon/base/clock.hpp"
+#include "daemon/config/delivery_settings.hpp"
+#include "daemon/pipeline/quiet_hours.hpp"
 
 using namespace rappel;
 

@@ -3,10 +3,10 @@
 // Pure functions: no server, no Redis.
 #include <catch2/catch.hpp>
 
-#include "daemon/receipts.hpp"
+#include "daemon/pipeline/receipt_endpoint.hpp"
 #include "providers/brevo_sms.hpp"
 #include "providers/netsize.hpp"
-#include "providers/receipts.hpp"
+#include "providers/receipt_parsing.hpp"
 #include "providers/sms_factor.hpp"
 
 using namespace rappel;

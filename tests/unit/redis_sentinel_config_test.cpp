@@ -8,8 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/config.hpp"
-#include "daemon/config_node.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/config/config.hpp"
 
 using namespace rappel;
 namespace fs = std::filesystem;

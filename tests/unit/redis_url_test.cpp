@@ -2,7 +2,7 @@
 // needs. describe() goes to logs, so it must never carry the password.
 #include <catch2/catch.hpp>
 
-#include "daemon/redis_client.hpp"
+#include "daemon/net/redis_client.hpp"
 
 using namespace rappel;
 

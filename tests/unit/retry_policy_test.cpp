@@ -8,7 +8,7 @@
 
 #include <set>
 
-#include "daemon/retry_policy.hpp"
+#include "daemon/pipeline/retry_policy.hpp"
 
 using namespace rappel;
 using std::chrono::milliseconds;

@@ -3,9 +3,9 @@
 
 #include <cstdlib>
 
-#include "daemon/config_node.hpp"
-#include "daemon/mime_encoding.hpp"
-#include "daemon/secret_mask.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/config/secret_mask.hpp"
+#include "daemon/content/mime_encoding.hpp"
 
 using rappel::ConfigMap;
 using rappel::SecretMask;
@@ -26,7 +26,7 @@ TEST_CASE("an account's secrets are recorded with their encoded forms", "[secret
   ConfigMap b = section.map("b");
   CHECK(b.secret("token") == "other-account-token");
 
-  auto forms = a.secret_forms();
+  auto forms = secret_forms(a);
   auto has = [&](const std::string& f) {
     return std::find(forms.begin(), forms.end(), f) != forms.end();
   };

@@ -6,8 +6,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/smtp_client.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/smtp_client.hpp"
+#include "providers/smtp_account.hpp"
 #include "support/smtp_test_server.hpp"
 
 using namespace rappel;

@@ -1,4 +1,4 @@
-// Tests of the per-account cap on SMTP sessions (daemon/smtp_sessions.hpp) against a real SMTP
+// Tests of the per-account cap on SMTP sessions (daemon/net/smtp_sessions.hpp) against a real SMTP
 // server (aiosmtpd, which records how many connections were open at once): a burst of reminders
 // all arrives through no more sessions than the cap, in the order they were handed over, each
 // send answered exactly once; a failed send frees its session; stopping answers the waiting sends
@@ -11,9 +11,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/curl_multi.hpp"
-#include "daemon/smtp_sessions.hpp"
+#include "daemon/net/curl_multi.hpp"
+#include "daemon/net/smtp_sessions.hpp"
 #include "providers/registry.hpp"
+#include "providers/smtp_account.hpp"
 #include "support/smtp_test_server.hpp"
 
 namespace rappel {

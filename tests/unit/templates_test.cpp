@@ -6,8 +6,8 @@
 #include <random>
 #include <thread>
 
-#include "daemon/config_node.hpp"
-#include "daemon/templates.hpp"
+#include "daemon/base/config_node.hpp"
+#include "daemon/content/templates.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
