@@ -1,4 +1,4 @@
--- The Redis commands rappel's scripts run per message from intake to `sent` (store_scripts.cpp:
+-- The Redis commands rappel's scripts run per message from intake to `sent` (daemon/store/lua/:
 -- intake 5, claim 3, complete 6; the per-batch commands — XACK/XDEL of the inbox, the claim's
 -- ZREM/ZADD/MGET, the leases' ZREM, the statistics — are shared by up to 256 messages and left
 -- out), on one key, for redis-benchmark: the ceiling of Redis alone for this work, without the

@@ -1,5 +1,5 @@
-// Reading a provider account's credit (issue 16): from the answers to sends, and, for providers
-// that have one, from a credit call made on the daemon's schedule.
+// Reading a provider account's credit, for the core's credit watch: from the answers to sends, and,
+// for providers that have one, from a credit call made on the daemon's schedule.
 //
 // The credit call is a decorator around the account's Provider rather than a part of the generic
 // HTTP provider, so that an adapter adds it in its factory without the send path changing.

@@ -8,6 +8,7 @@
 // all we ever know, so the result carries no provider id.
 #include <boost/asio/post.hpp>
 
+#include "daemon/content/email_address.hpp"
 #include "daemon/content/mime.hpp"
 #include "daemon/content/phone.hpp"
 #include "daemon/net/curl_multi.hpp"

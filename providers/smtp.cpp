@@ -14,6 +14,7 @@
 // X-Mailin-custom, our message id: the RFC Message-ID match is unconfirmed.
 #include <boost/asio/post.hpp>
 
+#include "daemon/content/email_address.hpp"
 #include "daemon/content/mime.hpp"
 #include "daemon/net/curl_multi.hpp"
 #include "daemon/net/http_server.hpp"

@@ -9,8 +9,9 @@ RAPPEL_PACKAGES=(
   redis-server redis-sentinel redis-tools prometheus python3 python3-aiosmtpd python3-redis
   python3-icalendar ruby-redis openssl systemd groff-base man-db dpkg-dev
 )
-# Only for the suite: the public statistics page is checked in a real headless browser.
-RAPPEL_TEST_PACKAGES=(chromium)
+# Only for the suite: the public statistics page is checked in a real headless browser, and the
+# Redis scripts with luacheck.
+RAPPEL_TEST_PACKAGES=(chromium lua-check)
 # Only for `scripts/test --fuzz`: clang is large, and the normal suite does not need it.
 RAPPEL_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 

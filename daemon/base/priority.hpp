@@ -1,10 +1,10 @@
-// Message priorities (issue 16): `high`, `normal`, `bulk`, and how a stream of slots is shared
+// Message priorities: `high`, `normal`, `bulk`, and how a stream of slots is shared
 // among them.
 //
 // A reminder due now must not wait behind a campaign of 2,000 `new_creneau_available` of the same
 // département: among messages that are due, a higher priority goes first, both when claiming
-// (one schedule zset per priority, store_scripts.cpp) and when waiting for a rate-limit slot
-// (rate_limiter.cpp). Strict priority would starve `bulk` under a steady flow of reminders, so
+// (one schedule zset per priority, daemon/store/lua/prelude.lua) and when waiting for a rate-limit
+// slot (rate_limiter.cpp). Strict priority would starve `bulk` under a steady flow of reminders, so
 // each lower priority that waits keeps a guaranteed share of the slots (the lane picker below and
 // the claim script apply the same share). Priority never makes a message early: only due
 // messages are ever compared.

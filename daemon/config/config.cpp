@@ -8,6 +8,7 @@
 #include "daemon/base/config_node.hpp"
 #include "daemon/config/delivery_settings.hpp"
 #include "daemon/config/secret_mask.hpp"
+#include "daemon/content/email_address.hpp"
 #include "daemon/content/french_dates.hpp"
 #include "daemon/content/mime.hpp"
 #include "daemon/content/phone.hpp"

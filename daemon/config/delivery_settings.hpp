@@ -1,4 +1,4 @@
-// The delivery settings of issue 5 that live in the YAML: quiet hours per département, and per
+// The delivery settings that live in the YAML: quiet hours per département, and per
 // provider account a shared rate limit and circuit-breaker knobs.
 //
 // Plain data and their parsers only, so config.hpp can hold them without pulling in the machinery

@@ -3,6 +3,8 @@
 // cancelled (METHOD:CANCEL): same UID, a SEQUENCE that rises with each revision, and the ORGANIZER
 // RFC 5546 requires (clients match a cancellation by UID and organizer). Times are written in
 // UTC: no VTIMEZONE block to get wrong, and every calendar shows them in the reader's own zone.
+#include "daemon/content/ics.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +13,8 @@
 #include <date/date.h>
 
 #include "daemon/base/clock.hpp"
+#include "daemon/content/email_address.hpp"
 #include "daemon/content/french_dates.hpp"
-#include "daemon/content/mime.hpp"
 
 namespace rappel {
 namespace {

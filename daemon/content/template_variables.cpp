@@ -1,10 +1,9 @@
 // What a message template sees: the appointment's data, the recipient's name, the département,
 // and the date in French words. Kept apart from templates.cpp because it is about the meaning of
 // the data, not about Mustache.
-#include <nlohmann/json.hpp>
+#include "daemon/content/template_variables.hpp"
 
 #include "daemon/content/french_dates.hpp"
-#include "daemon/content/templates.hpp"
 
 namespace rappel {
 

@@ -26,40 +26,12 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/net/lua_script.hpp"
+#include "daemon/net/redis_endpoint.hpp"
+#include "daemon/net/redis_reply.hpp"
 
 struct redisAsyncContext;
 
 namespace rappel {
-
-struct SentinelSettings {
-  std::vector<std::pair<std::string, int>> addresses;  // host, port
-  std::string master_name;
-  std::string username;  // for sentinels that require AUTH (their own, not the master's)
-  std::string password;
-};
-
-struct RedisEndpoint {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  std::string unix_path;  // when set, host/port are ignored
-  std::string username;
-  std::string password;
-  int database = 0;
-  SentinelSettings sentinel;  // when it has addresses, host/port come from the sentinels
-  bool uses_sentinel() const { return !sentinel.addresses.empty(); }
-  std::string describe() const;  // for logs: never the password
-};
-
-// With Sentinel: `endpoint` with host/port set to the current master's, as the first sentinel that
-// answers says. Throws std::runtime_error with what each sentinel said. Without: `endpoint`.
-RedisEndpoint resolve_master(const RedisEndpoint& endpoint);
-
-// "host:port" (or "[v6]:port") to a pair; throws std::invalid_argument.
-std::pair<std::string, int> parse_host_port(std::string_view text);
-
-// redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]. Throws
-// std::invalid_argument with the reason.
-RedisEndpoint parse_redis_url(std::string_view url);
 
 // A reply is only valid during the callback. `error` is empty on success; it holds Redis' error
 // text for an error reply, or the connection problem when the command could not complete.
@@ -111,9 +83,4 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   unsigned long reconnects_ = 0;
   std::function<void()> on_connect_;
 };
-
-// Reading replies.
-std::string reply_string(const redisReply* r);  // string/status/integer as text; "" otherwise
-long long reply_integer(const redisReply* r);   // integer, or a string holding one; 0 otherwise
-
 }  // namespace rappel

@@ -14,6 +14,7 @@
 #include "daemon/content/gsm7.hpp"
 #include "daemon/content/phone.hpp"
 #include "daemon/content/redact.hpp"
+#include "daemon/content/template_variables.hpp"
 #include "daemon/net/curl_multi.hpp"
 #include "daemon/ops/admin_support.hpp"
 #include "daemon/ops/fd_limit.hpp"
@@ -52,7 +53,7 @@ int enqueue_command(const EnqueueOptions& options) {
     boost::asio::io_context io;
     auto config = load_for_admin(options.config_path, io);
     json payload = build_payload(options);
-    SyncRedis redis(config->redis);
+    SyncRedis redis = SyncRedis::to_master(config->redis);
     Reply id = redis.run({"XADD", config->store.inbox(), "*", "payload", payload.dump()});
     std::cout << reply_string(id.get()) << "\n";
     return 0;
@@ -63,7 +64,7 @@ int cancel_command(const std::string& config_path, const std::string& key) {
   return guarded([&] {
     boost::asio::io_context io;
     auto config = load_for_admin(config_path, io);
-    SyncRedis redis(config->redis);
+    SyncRedis redis = SyncRedis::to_master(config->redis);
     json payload{{"op", "cancel"}, {"key", key}};
     Reply id = redis.run({"XADD", config->store.inbox(), "*", "payload", payload.dump()});
     std::cout << reply_string(id.get()) << "\n";
@@ -75,7 +76,7 @@ int status_command(const std::string& config_path, const std::string& key, bool 
   return guarded([&] {
     boost::asio::io_context io;
     auto config = load_for_admin(config_path, io);
-    SyncRedis redis(config->redis);
+    SyncRedis redis = SyncRedis::to_master(config->redis);
     json messages = json::array();
     for (const char* channel : {"sms", "email"}) {
       std::string id = key + ":" + channel;
@@ -249,7 +250,7 @@ int stats_command(const StatsOptions& o) {
       std::cerr << "stats: --" << error << "\n";
       return 2;
     }
-    SyncRedis redis(config->redis);
+    SyncRedis redis = SyncRedis::to_master(config->redis);
     BatchRunner run = [&redis](const RedisBatch& commands, auto done) {
       BatchReplies replies;
       for (const auto& command : commands) {

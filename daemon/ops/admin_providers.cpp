@@ -112,7 +112,7 @@ int providers_status_command(const std::string& config_path, bool as_json) {
   return guarded([&] {
     boost::asio::io_context io;
     auto config = load_for_admin(config_path, io);
-    SyncRedis redis(config->redis);
+    SyncRedis redis = SyncRedis::to_master(config->redis);
     long long now_us = redis_now_us(redis);
     json accounts = json::array();
     for (const auto& [account, provider] : config->providers)

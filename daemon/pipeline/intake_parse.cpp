@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/content/email_address.hpp"
+#include "daemon/content/ics.hpp"
 #include "daemon/content/mime.hpp"
 #include "daemon/content/phone.hpp"
 

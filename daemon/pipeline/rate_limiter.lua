@@ -1,6 +1,6 @@
 -- GCRA slots of one provider account, shared by every daemon instance (rate_limiter.hpp).
 -- KEYS[1]: the account's key; ARGV: interval (µs), horizon (µs), slots wanted.
--- Returns {granted, wait before the first slot (µs), wait before asking again (µs)}.
+-- Returns {granted, first slot offset (µs), ask again after (µs)}, offsets from Redis' TIME.
 -- tat: the theoretical arrival time (µs, Redis clock) of the next free slot. Numbers are doubles
 -- in Lua: µs since the epoch (~2^51) are still exact.
 local interval = tonumber(ARGV[1])

@@ -3,8 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/content/email_address.hpp"
 #include "daemon/content/gsm7.hpp"
+#include "daemon/content/ics.hpp"
 #include "daemon/content/mime.hpp"
+#include "daemon/content/template_variables.hpp"
 
 namespace rappel {
 namespace {

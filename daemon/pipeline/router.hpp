@@ -1,4 +1,5 @@
-// Where a claimed message goes now: the routing decision of issue 5, apart from the dispatch loop.
+// Where a claimed message goes now (quiet hours, circuits, failover, expiry), decided apart from
+// the dispatch loop.
 //
 // In order: quiet hours (defer to the window's end, or expire, or send now if expiring and the
 // département says so), then the provider account (the route's provider, or its fallback while

@@ -1,8 +1,8 @@
 // Statistics per département and day: the public figures (`rappel stats`, GET /stats).
 //
-// The counting happens in Redis, inside the script that sets a final status (store_scripts.cpp),
-// so the figures of several daemons add up and a crash never counts a message twice or not at all.
-// Keys (no personal data, no message id: only counters):
+// The counting happens in Redis, inside the script that sets a final status
+// (daemon/store/lua/complete.lua), so the figures of several daemons add up and a crash never
+// counts a message twice or not at all. Keys (no personal data, no message id: only counters):
 //   <prefix>:stats:<day>          set of the départements with figures that day
 //   <prefix>:stats:<day>:<dept>   hash  "<channel>:<status>" -> count, "sms:segments" -> count,
 //                                 "<channel>:on_time" -> count (sent within kOnTimeMs)

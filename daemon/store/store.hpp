@@ -1,6 +1,6 @@
 // The message store: rappel's public Redis contract, seen from the daemon.
 //
-// Typed operations over the Lua scripts of store_scripts.cpp. Each is one round trip, and each
+// Typed operations over the Lua scripts of daemon/store/lua/. Each is one round trip, and each
 // works on a batch (intake entries, claims, outcomes), because the cost per message is dominated
 // by round trips, not by Redis' work.
 #pragma once

@@ -1,4 +1,4 @@
-// The credit watch (issue 16) against stand-ins that answer as Brevo SMS and SMS Factor do: the
+// The credit watch against stand-ins that answer as Brevo SMS and SMS Factor do: the
 // credit from each send's answer and from SMS Factor's GET /credits reaches the gauge, Redis and
 // `rappel status --providers`; crossing low_credit gives one provider_low_credit event and one
 // warning line, re-armed when the credit is back, whatever the number of instances.

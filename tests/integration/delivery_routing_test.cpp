@@ -1,4 +1,4 @@
-// Delivery guarantees end to end, the routing half (issue 5): quiet hours in the département's
+// Delivery guarantees end to end, the routing half: quiet hours in the département's
 // zone, a rate limit shared by two daemon instances, a message pinned to the provider that may
 // already have sent it, and a lease that ran out recorded as an unknown outcome.
 #include <atomic>

@@ -1,4 +1,4 @@
-// Shared by the delivery-guarantee tests (issue 5): provider stand-ins that misbehave on cue,
+// Shared by the delivery-guarantee tests: provider stand-ins that misbehave on cue,
 // their accounts in the YAML, and reading a message's history from the events stream.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Delivery guarantees end to end (issue 5, dispatch side): the real daemon and redis-server, and
+// Delivery guarantees end to end, the dispatch side: the real daemon and redis-server, and
 // real HTTP servers standing in for SMS Factor and Netsize, driven to misbehave: 5xx and timeouts,
 // 429 with Retry-After, 402 out of credit with a fallback, an outage, an unknown outcome. Each
 // test asserts what the provider saw (request counts) against what Redis says (attempts, events).

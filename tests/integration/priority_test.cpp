@@ -1,4 +1,4 @@
-// Priorities (issue 16) against a real Redis: the claim script takes due messages higher
+// Priorities against a real Redis: the claim script takes due messages higher
 // priority first with a guaranteed share for lower ones, never early, and keeps each message in
 // its priority's schedule through reschedules, deferrals, leases and cancels (the real scripts,
 // on a clock the test sets); then the daemon end to end: a reminder does not wait behind a
@@ -131,7 +131,8 @@ TEST_CASE("a message stays in its priority's schedule: reschedule, deferral, lea
   CHECK(f.lanes_of("rdv-1:sms").empty());
 }
 
-// The bar of issue 16, as ordering: the reminders of 77 must not wait behind the campaign of 77.
+// The promise of priorities, as ordering: the reminders of 77 must not wait behind the campaign
+// of 77.
 TEST_CASE("20 reminders go out ahead of a campaign of 2,000 on the same rate-limited account",
           "[integration][priority][rate]") {
   export_secrets();

@@ -1,8 +1,8 @@
 // The provider adapters end to end through the real daemon: a real redis-server, the rappel
 // binary, and real servers standing in for the providers (Beast HTTP servers answering like SMS
-// Factor and Netsize, an aiosmtpd with STARTTLS). Each test states one promise of issue 3 as the
-// booking backend and the provider would see it: what reached the provider, and which status the
-// message ended in. States are asserted, never timings: a slow provider is made slow by its
+// Factor and Netsize, an aiosmtpd with STARTTLS). Each test states one promise of the adapters as
+// the booking backend and the provider would see it: what reached the provider, and which status
+// the message ended in. States are asserted, never timings: a slow provider is made slow by its
 // stand-in, and the test waits for the states that prove the loop kept going meanwhile.
 #include <cstdlib>
 #include <filesystem>

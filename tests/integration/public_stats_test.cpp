@@ -1,4 +1,4 @@
-// The public statistics page (issue 17) as a person meets it: reminders go out through the real
+// The public statistics page as a person meets it: reminders go out through the real
 // daemon, then the page is read in headless Chromium (Debian's), whose DOM must hold the charts
 // and the figures sent, and a screenshot is kept (build/tests/public-stats.png). The open-data CSV,
 // the page's own server (`public.listen`, without the ops endpoints), bounded ranges and the

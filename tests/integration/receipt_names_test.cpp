@@ -1,4 +1,4 @@
-// A bounce reason that quotes the person's name (issue 13, item 9): mail servers write the
+// A bounce reason that quotes the person's name: mail servers write the
 // display name into their refusals, and the adapters cannot know it. The receipts script masks
 // it from the message's own content before the reason is stored or sent on the events stream.
 #include <catch2/catch.hpp>

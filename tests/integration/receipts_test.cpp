@@ -1,8 +1,8 @@
 // Delivery reports end to end: the real daemon, a real redis-server, an SMS Factor stand-in that
 // accepts the SMS, and the test posting reports to the daemon's /v1/receipts/<account> the way
-// SMS Factor would. Each test is one promise of issue 5: reports before and after the provider
-// id is stored, forged and oversized reports change nothing, statuses only move forward, and
-// every final status leaves TTLs on what it stored.
+// SMS Factor would. Each test is one promise of delivery reports: reports before and after the
+// provider id is stored, forged and oversized reports change nothing, statuses only move forward,
+// and every final status leaves TTLs on what it stored.
 #include <atomic>
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// A provider that echoes our credentials (issue 13, item 3): its words reach the events stream,
+// A provider that echoes our credentials: its words reach the events stream,
 // the message hash and the log with every secret of the account masked, in clear or encoded.
 #include <catch2/catch.hpp>
 

@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "reliability/reliability.hpp"
+#include "support/reliability.hpp"
 
 using namespace rappel::test;
 using namespace std::chrono_literals;

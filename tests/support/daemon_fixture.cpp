@@ -68,20 +68,11 @@ std::string DaemonProcess::log() const {
 std::pair<int, std::string> run_rappel(
     const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& env) {
-  std::string dir = make_temp_dir("cli");
   ChildOptions options;
   options.argv = {RAPPEL_BINARY};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = env;
-  options.stdout_mode = Output::file;
-  options.stdout_file = dir + "/out";
-  options.stderr_mode = Output::file;
-  options.stderr_file = dir + "/out";
-  ChildProcess process(options);
-  auto code = process.wait(std::chrono::seconds(60));
-  std::string output = read_text_file(dir + "/out");
-  std::filesystem::remove_all(dir);
-  return {code.value_or(-1), output};
+  return run_program(options);
 }
 
 }  // namespace rappel::test

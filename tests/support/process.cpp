@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -159,6 +161,24 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
     if (n <= 0) return std::nullopt;  // end of file: the child closed its stdout
     buffer_.append(chunk, size_t(n));
   }
+}
+
+std::pair<int, std::string> run_program(ChildOptions options, std::chrono::milliseconds timeout) {
+  char path[] = "/tmp/rappel-run-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));
+  close(fd);
+  options.stdout_mode = options.stderr_mode = Output::file;
+  options.stdout_file = options.stderr_file = path;
+  std::optional<int> code;
+  {
+    ChildProcess process(options);
+    code = process.wait(timeout);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unlink(path);
+  return {code.value_or(-1), output};
 }
 
 }  // namespace rappel::test

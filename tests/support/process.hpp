@@ -57,4 +57,9 @@ class ChildProcess {
   std::optional<int> status_;
 };
 
+// Runs `options.argv` to completion (at most `timeout`); returns {exit code, stdout+stderr}, -1
+// when it did not end in time. The output modes of `options` are replaced.
+std::pair<int, std::string> run_program(
+    ChildOptions options, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace rappel::test

@@ -118,7 +118,7 @@ TEST_CASE("a permanent failure is an answer: it closes a half-open circuit", "[c
 }
 
 // Out of descriptors here, every send fails at once: were that counted against the provider, a
-// connection flood on our HTTP endpoint would open every circuit (issue 13).
+// connection flood on our HTTP endpoint would open every circuit.
 TEST_CASE("a failure for lack of a local resource neither opens nor keeps a probe", "[circuit]") {
   CircuitBreakers b;
   auto s = settings(2, 1000, 8000);

@@ -371,7 +371,7 @@ TEST_CASE("is_french_department_code accepts exactly the départements", "[confi
     CHECK_FALSE(is_french_department_code(code));
 }
 
-// Issue 13: sends and HTTP clients share the descriptors; a configuration that cannot fit the
+// Sends and HTTP clients share the descriptors; a configuration that cannot fit the
 // open files limit is named, with the settings to change, by the daemon and check-config.
 TEST_CASE("http.max_connections is read, and the descriptor budget is checked against a limit",
           "[config][fds]") {

@@ -1,4 +1,4 @@
-// The configuration keys of delivery guarantees (issue 5): quiet hours per département, inherited
+// The configuration keys of delivery guarantees: quiet hours per département, inherited
 // from `default`; a rate limit and circuit settings per provider account, next to `type`, which
 // the adapter never sees. Errors point at the value in the YAML, like every configuration error.
 #include <catch2/catch.hpp>

@@ -339,7 +339,7 @@ TEST_CASE("HttpServer lingers after a 413 so a client still sending reads it",
   }
 }
 
-// Issue 13: out of descriptors, accept() fails with EMFILE. The loop used to end there, and the
+// Out of descriptors, accept() fails with EMFILE. The loop used to end there, and the
 // endpoint (health checks, receipts) stayed dead after the descriptors came back.
 TEST_CASE("HttpServer keeps accepting after running out of file descriptors",
           "[http_server][fds]") {

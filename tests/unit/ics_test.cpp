@@ -4,6 +4,7 @@
 
 #include <date/date.h>
 
+#include "daemon/content/ics.hpp"
 #include "daemon/content/mime.hpp"
 
 using namespace rappel;

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/content/ics.hpp"
 #include "daemon/pipeline/intake_parse.hpp"
 
 namespace fs = std::filesystem;

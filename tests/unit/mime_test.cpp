@@ -10,6 +10,8 @@
 
 #include <date/date.h>
 
+#include "daemon/content/email_address.hpp"
+#include "daemon/content/ics.hpp"
 #include "daemon/content/mime.hpp"
 
 using namespace rappel;

@@ -55,7 +55,8 @@ TEST_CASE("the French numbering plan spans metropolitan and overseas numbers", "
   CHECK(only_fr.error == "country not allowed: RE");
 }
 
-// What libphonenumber reads, every département reads alike (issue 20).
+// What libphonenumber reads, every département reads alike: no département keeps a number
+// format of its own.
 TEST_CASE(
     "full-width digits and a country code written without + read as libphonenumber reads them",
     "[phone]") {

@@ -1,4 +1,4 @@
-// The configuration keys of issue 5's receipts, callbacks and retention: `receipts:` taken out of
+// The configuration keys of delivery reports, callbacks and retention: `receipts:` taken out of
 // a provider account before its adapter reads it (and refused where no reports exist), Netsize's
 // format that must be described, `http.listen`, `callbacks:` and the retention TTLs.
 #include <catch2/catch.hpp>

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon/base/config_node.hpp"
+#include "daemon/content/template_variables.hpp"
 #include "daemon/content/templates.hpp"
 
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // See reliability.hpp.
-#include "reliability/reliability.hpp"
+#include "support/reliability.hpp"
 
 #include <deque>
 #include <filesystem>

@@ -5,8 +5,8 @@
 //
 // The scenarios break things on purpose (SIGKILL, Redis restarts, failing providers, garbage in
 // the inbox) and then assert figures: how many messages ended in which status, how many requests
-// the provider saw, how those add up. Heavy variants (tag [.heavy]) run the sizes of issue 7 and
-// are hidden by default: `scripts/test --heavy` runs them.
+// the provider saw, how those add up. Heavy variants (tag [.heavy]) run production sizes (hundreds of
+// thousands of messages) and are hidden by default: `scripts/test --heavy` runs them.
 #pragma once
 
 #include <map>
