@@ -21,10 +21,8 @@
 // name a refusal, intermediate otherwise. `id` is the webhook's own id and is ignored.
 #include "providers/brevo_sms.hpp"
 
-#include "daemon/net/http_server.hpp"
 #include "providers/credits.hpp"
 #include "providers/receipt_parsing.hpp"
-#include "providers/registry.hpp"
 
 namespace rappel::brevo_sms {
 namespace {

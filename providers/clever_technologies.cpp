@@ -17,8 +17,6 @@
 // Clever reports no routing errors for wrong numbers and no delivery reports are known.
 #include "providers/clever_technologies.hpp"
 
-#include "providers/registry.hpp"
-
 namespace rappel::clever_technologies {
 namespace {
 

@@ -17,8 +17,6 @@
 // (transient), as RDV-Solidarités did. No delivery reports are known.
 #include "providers/contact_experience.hpp"
 
-#include "providers/registry.hpp"
-
 namespace rappel::contact_experience {
 namespace {
 

@@ -28,9 +28,7 @@
 #include <algorithm>
 #include <map>
 
-#include "daemon/net/http_server.hpp"
 #include "providers/receipt_parsing.hpp"
-#include "providers/registry.hpp"
 
 namespace rappel::netsize {
 namespace {

@@ -26,8 +26,6 @@
 
 #include <algorithm>
 
-#include "providers/registry.hpp"
-
 namespace rappel::orange_contact_everyone {
 namespace {
 

@@ -33,10 +33,8 @@
 #include "providers/sms_factor.hpp"
 
 #include "daemon/content/redact.hpp"
-#include "daemon/net/http_server.hpp"
 #include "providers/credits.hpp"
 #include "providers/receipt_parsing.hpp"
-#include "providers/registry.hpp"
 
 namespace rappel::sms_factor {
 namespace {
