@@ -371,9 +371,9 @@ void read_departments(ConfigMap& root, Config& config, const std::string& defaul
   }
   for (const auto& code : section.keys()) {
     if (code == "default") continue;
-    if (!is_french_department_code(code))
-      throw ConfigError(located(config.file, section.node()[code].Mark(),
-                                "departments." + code + ": not a French département code"));
+    // section.fail, not node()[code]: a key that is not a scalar (`[a, b]: {}`) reads as "", and
+    // looking "" up again finds no node to locate (found by fuzz/config_fuzz).
+    if (!is_french_department_code(code)) section.fail(code, "not a French département code");
     ConfigMap dept = section.map(code);
     config.departments[code] =
         read_department(dept, code, config, config.defaults, default_templates);

@@ -174,6 +174,10 @@ TEST_CASE("a code that is not a French département is refused", "[config]") {
   for (std::string code : {"20", "99", "2C"})
     CHECK(load_error(dir, base_yaml() + "  \"" + code + "\": {name: Corse}\n") ==
           at(dir, 9, 9) + "departments." + code + ": not a French département code");
+  // A key that is no code at all, not even a scalar: refused the same way, not a crash.
+  std::string message = load_error(dir, base_yaml() + "  [77, 93]: {name: Corse}\n");
+  CHECK_THAT(message, Catch::Contains("departments.: not a French département code"));
+  CHECK_THAT(message, Catch::StartsWith((dir.path / "rappel.yaml").string() + ":"));
 }
 
 TEST_CASE("a YAML syntax error is located", "[config]") {
