@@ -6,7 +6,8 @@
 // (CURLMOPT_TIMERFUNCTION); we watch with async_wait and call curl_multi_socket_action.
 //
 // libcurl owns its sockets. Asio only borrows each one through a stream_descriptor that is
-// release()d (never closed) when libcurl says CURL_POLL_REMOVE or closes it. The classic asio
+// release()d (never closed) when libcurl closes it (a connection) or says CURL_POLL_REMOVE (any
+// other socket; a connection idle in the cache stays registered, see on_socket). The classic asio
 // example (asiohiper.cpp) was withdrawn for exactly these bugs: Asio closing libcurl's sockets,
 // stale wait handlers firing after a socket was removed (or its number reused), and handlers
 // running after the owner was gone. Here every wait handler holds its socket record by
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <curl/curl.h>
 #include <boost/asio/io_context.hpp>
@@ -72,7 +74,7 @@ class CurlMulti {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static int on_close_socket(void* self, curl_socket_t fd);
-  static curl_socket_t on_open_socket(void* local_errno, curlsocktype, curl_sockaddr* address);
+  static curl_socket_t on_open_socket(void* pending, curlsocktype, curl_sockaddr* address);
   using Clock = boost::asio::steady_timer::clock_type;
 
   void post_timeout();
@@ -80,6 +82,7 @@ class CurlMulti {
   void arm_timer(Clock::time_point at);
 
   void watch(curl_socket_t fd, int what);
+  void unwant(curl_socket_t fd);
   void forget(curl_socket_t fd);
   void arm(const std::shared_ptr<Socket>& socket);
   void on_ready(const std::shared_ptr<Socket>& socket, int direction, bool error);
@@ -94,9 +97,11 @@ class CurlMulti {
   bool timer_armed_ = false;                   // a wait on timer_ is pending
   bool timeout_posted_ = false;                // an on_timeout() is posted to the loop
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
+  std::unordered_set<curl_socket_t> connections_;  // opened by on_open_socket, not yet closed
   struct Pending {
     Done done;
     int local_errno = 0;  // written by on_open_socket; nodes of the map never move
+    CurlMulti* owner = nullptr;
   };
   std::unordered_map<CURL*, Pending> transfers_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // timer handlers check it
