@@ -80,32 +80,41 @@ void Store::ensure_group(Done done) {
                   });
 }
 
-// The ops as intake.lua's flat arguments: per op, its `op_fields` in order.
 void Store::apply_intake(const std::vector<IntakeOp>& ops, Done done) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& op : ops) {
+    nlohmann::json j{{"entry", op.entry}, {"key", op.key}};
+    switch (op.kind) {
+      case IntakeOp::Kind::schedule:
+        j["op"] = "schedule";
+        j["department"] = op.department;
+        j["event"] = op.event;
+        j["channels"] = op.channels;
+        j["priority"] = std::string(to_string(op.priority));
+        j["send_at"] = iso_utc(op.send_at_ms);
+        j["send_at_ms"] = std::to_string(op.send_at_ms);
+        j["expires_at"] = op.expires_at_ms ? iso_utc(op.expires_at_ms) : "";
+        j["expires_at_ms"] = std::to_string(op.expires_at_ms);
+        j["content"] = op.content;
+        break;
+      case IntakeOp::Kind::cancel:
+        j["op"] = "cancel";
+        break;
+      case IntakeOp::Kind::reject:
+        j["op"] = "reject";
+        j["department"] = op.department;
+        j["event"] = op.event;
+        j["channels"] = op.channels.empty() ? nlohmann::json::array() : nlohmann::json(op.channels);
+        j["error"] = op.error;
+        break;
+    }
+    batch.push_back(std::move(j));
+  }
   Millis now = clock_();
   auto args = common_args(now);
   args.push_back(settings_.group);
+  args.push_back(script_json(batch));
   args.push_back(stats_arg(now));
-  args.reserve(args.size() + 13 * ops.size());
-  for (const auto& op : ops) {
-    bool schedule = op.kind == IntakeOp::Kind::schedule;
-    std::string channels;
-    for (const auto& ch : op.channels) channels += (channels.empty() ? "" : ",") + ch;
-    const char* kind = schedule                            ? "schedule"
-                       : op.kind == IntakeOp::Kind::cancel ? "cancel"
-                                                           : "reject";
-    // What a rejection salvaged from a bad entry reaches the events stream: never invalid UTF-8.
-    for (std::string value :
-         {std::string(kind), op.entry, utf8_repaired(op.key), utf8_repaired(op.department),
-          utf8_repaired(op.event), channels,
-          schedule ? std::string(to_string(op.priority)) : std::string(),
-          schedule ? iso_utc(op.send_at_ms) : std::string(),
-          schedule ? std::to_string(op.send_at_ms) : std::string(),
-          schedule && op.expires_at_ms ? iso_utc(op.expires_at_ms) : std::string(),
-          schedule ? std::to_string(op.expires_at_ms) : std::string(),
-          schedule ? op.content : std::string(), utf8_repaired(op.error)})
-      args.push_back(std::move(value));
-  }
   redis_->eval(
       scripts::intake(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });

@@ -1,22 +1,10 @@
 -- Applies a batch of inbox entries: schedules, cancels, rejections (with their reason, which the
 -- backend reads in the events stream), then acknowledges and deletes the entries, in one script:
--- an entry is never half-applied. ARGV[7]: consumer group; ARGV[8]: statistics argument; from
--- ARGV[9] on, the ops, each as the values of `op_fields` in that order ('' for none; channels
--- comma-separated): flat arguments cost far less than decoding a JSON batch (Store::apply_intake).
--- Returns the number of ops applied.
+-- an entry is never half-applied. ARGV[7]: consumer group; ARGV[8]: JSON array of ops;
+-- ARGV[9]: statistics argument. Returns the number of ops applied.
 local group = ARGV[7]
-use_stats(ARGV[8])
-local op_fields = {'op', 'entry', 'key', 'department', 'event', 'channels', 'priority', 'send_at',
-                   'send_at_ms', 'expires_at', 'expires_at_ms', 'content', 'error'}
-local ops = {}
-for first = 9, #ARGV, #op_fields do
-  local op = {}
-  for i, name in ipairs(op_fields) do op[name] = ARGV[first + i - 1] end
-  local channels = {}
-  for ch in op.channels:gmatch('[^,]+') do channels[#channels + 1] = ch end
-  op.channels = channels
-  ops[#ops + 1] = op
-end
+local ops = cjson.decode(ARGV[8])
+use_stats(ARGV[9])
 local inbox = prefix .. ':inbox'
 
 local function schedule(op)
