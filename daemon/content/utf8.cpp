@@ -37,15 +37,4 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
   return text.substr(0, end);
 }
 
-std::string utf8_repaired(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = utf8_length(text, i);
-    out.append(n ? text.substr(i, n) : std::string_view("\xEF\xBF\xBD"));
-    i += n ? n : 1;
-  }
-  return out;
-}
-
 }  // namespace rappel

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
 #include <string_view>
 
 namespace rappel {
@@ -17,8 +16,5 @@ std::size_t utf8_length(std::string_view text, std::size_t i);
 // The longest prefix of `text` of at most `max_bytes` bytes that ends on a character boundary.
 // `text` is assumed valid UTF-8 (nlohmann::json's parser checks it).
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
-
-// `text` with every byte that starts no well-formed sequence replaced by U+FFFD.
-std::string utf8_repaired(std::string_view text);
 
 }  // namespace rappel

@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/content/utf8.hpp"
 #include "daemon/store/store_scripts.hpp"
 
 namespace rappel {
@@ -202,27 +201,36 @@ void Store::renew_leases(const std::vector<std::string>& ids, std::chrono::milli
       argv, [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });
 }
 
-// The outcomes as complete.lua's flat arguments: per outcome, its `outcome_fields` in order.
 void Store::complete(const std::vector<Completion>& outcomes, Done done) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& c : outcomes) {
+    nlohmann::json j{{"id", c.id},
+                     {"attempt", c.attempt},
+                     {"status", c.status},
+                     {"provider", c.provider},
+                     {"error", c.error}};
+    if (!c.provider_message_id.empty()) j["provider_message_id"] = c.provider_message_id;
+    if (c.segments) j["segments"] = c.segments;
+    if (!c.encoding.empty()) j["encoding"] = c.encoding;
+    if (c.parts) j["parts"] = c.parts;
+    if (c.outcome_unknown) j["outcome_unknown"] = true;
+    if (c.on_time) j["on_time"] = true;
+    if (c.not_attempted) j["not_attempted"] = true;
+    if (c.status == "deferred") {
+      j["previous_status"] = c.previous_status;
+      j["deferred"] = c.deferred;
+    }
+    if (c.status == "retrying" || c.status == "deferred") {
+      j["next_attempt_ms"] = std::to_string(c.next_attempt_ms);
+      j["next_attempt_at"] = iso_utc(c.next_attempt_ms);
+    }
+    batch.push_back(std::move(j));
+  }
   Millis now = clock_();
   auto args = common_args(now);
+  args.push_back(script_json(batch));
   args.push_back(std::to_string(settings_.receipt_index_ttl.count()));
   args.push_back(stats_arg(now));
-  args.reserve(args.size() + 16 * outcomes.size());
-  auto number = [](long long n) { return n ? std::to_string(n) : std::string(); };
-  auto flag = [](bool b) { return std::string(b ? "1" : ""); };
-  for (const auto& c : outcomes) {
-    bool deferred = c.status == "deferred";
-    bool again = c.status == "retrying" || deferred;
-    // Provider text reaches the events stream as is: never as invalid UTF-8.
-    for (std::string value :
-         {c.id, std::to_string(c.attempt), c.status, utf8_repaired(c.provider),
-          utf8_repaired(c.error), utf8_repaired(c.provider_message_id), number(c.segments),
-          c.encoding, number(c.parts), flag(c.outcome_unknown), flag(c.on_time),
-          flag(c.not_attempted), deferred ? c.previous_status : "", deferred ? c.deferred : "",
-          again ? std::to_string(c.next_attempt_ms) : "", again ? iso_utc(c.next_attempt_ms) : ""})
-      args.push_back(std::move(value));
-  }
   redis_->eval(
       scripts::complete(), keys(), args,
       [done = std::move(done)](const redisReply*, const std::string& error) { done(error); });

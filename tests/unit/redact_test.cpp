@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/content/redact.hpp"
-#include "daemon/content/utf8.hpp"
 
 using rappel::mask_email;
 using rappel::mask_phone;
@@ -110,14 +109,4 @@ TEST_CASE("provider texts are always valid UTF-8", "[redact]") {
   CHECK(rappel::provider_text("Cœur – déjà 🙂 ok") == "Cœur – déjà 🙂 ok");
   std::string emoji_cut = rappel::provider_text(std::string(198, 'a') + "🙂🙂");
   CHECK(emoji_cut == std::string(198, 'a') + "...");
-}
-
-TEST_CASE("utf8_repaired keeps well-formed text and replaces each bad byte by U+FFFD", "[utf8]") {
-  CHECK(rappel::utf8_repaired("Expéditeur ’ok’") == "Expéditeur ’ok’");
-  CHECK(rappel::utf8_repaired("Exp\xe9"
-                              "diteur") ==
-        "Exp\xef\xbf\xbd"
-        "diteur");  // Latin-1 é
-  CHECK(rappel::utf8_repaired("cut \xe2\x80") == "cut \xef\xbf\xbd\xef\xbf\xbd");
-  CHECK(rappel::utf8_repaired("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
 }

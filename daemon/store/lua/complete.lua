@@ -1,21 +1,10 @@
 -- Records the outcomes of claimed messages: sent, retrying or failed, with their events, the
 -- receipt index of what was sent and any reschedule or cancel that came meanwhile; ends their
--- leases. ARGV[7]: receipt index TTL (s); ARGV[8]: statistics; from ARGV[9] on, the outcomes,
--- each as the values of `outcome_fields` in that order ('' for none; flags '1'): flat arguments,
--- which Redis hands over as strings, cost far less than decoding a JSON batch (Store::complete).
+-- leases. ARGV[7]: JSON array of outcomes; ARGV[8]: receipt index TTL (s); ARGV[9]: statistics.
 -- Returns the number of leases ended.
-local index_ttl = tonumber(ARGV[7])
-use_stats(ARGV[8])
-local outcome_fields = {'id', 'attempt', 'status', 'provider', 'error', 'provider_message_id',
-                        'segments', 'encoding', 'parts', 'outcome_unknown', 'on_time',
-                        'not_attempted', 'previous_status', 'deferred', 'next_attempt_ms',
-                        'next_attempt_at'}
-local outcomes = {}
-for first = 9, #ARGV, #outcome_fields do
-  local c = {}
-  for i, name in ipairs(outcome_fields) do c[name] = ARGV[first + i - 1] end
-  outcomes[#outcomes + 1] = c
-end
+local outcomes = cjson.decode(ARGV[7])
+local index_ttl = tonumber(ARGV[8])
+use_stats(ARGV[9])
 local look_for_parked = any_parked()
 local optional_fields = {'provider_message_id', 'segments', 'encoding', 'parts'}
 local released = {}  -- leases ended, removed with one ZREM
@@ -28,14 +17,14 @@ for _, c in ipairs(outcomes) do
   local cancel_requested, reschedule_requested = m[3], m[4]
   -- Only the holder of the current lease may complete: a daemon whose lease ran out and whose
   -- message was claimed again must not overwrite the newer attempt.
-  if m[1] == 'sending' and known.attempts == c.attempt then
+  if m[1] == 'sending' and known.attempts == tostring(c.attempt) then
     released[#released + 1] = c.id
     local fields = {'provider', c.provider or ''}
     for _, name in ipairs(optional_fields) do
-      if c[name] ~= '' then append(fields, {name, c[name]}) end
+      if c[name] ~= nil and c[name] ~= '' then append(fields, {name, tostring(c[name])}) end
     end
     local extra = nil
-    if c.outcome_unknown == '1' then
+    if c.outcome_unknown then
       append(fields, {'outcome_unknown', '1'})
       extra = {'outcome_unknown', '1'}
       -- Pinned for good: another provider could send it a second time.
@@ -47,7 +36,7 @@ for _, c in ipairs(outcomes) do
     end
     -- Not handed to any provider (quiet hours, open circuit, rate limit): the claim's attempt is
     -- given back.
-    if c.not_attempted == '1' then known.attempts = redis.call('HINCRBY', h, 'attempts', -1) end
+    if c.not_attempted then known.attempts = redis.call('HINCRBY', h, 'attempts', -1) end
     if c.status == 'deferred' then
       if not take_over(c.id, cancel_requested, reschedule_requested, nil, nil, known) then
         local back = (c.previous_status == 'retrying') and 'retrying' or 'scheduled'
@@ -66,7 +55,7 @@ for _, c in ipairs(outcomes) do
     else
       extra = too_late(c.id, cancel_requested, reschedule_requested, extra)
       set_status(c.id, c.status, c.error, fields, extra, known)
-      if c.status == 'sent' and c.on_time == '1' then
+      if c.status == 'sent' and c.on_time then
         count_stat(known.channel or '', known.department or '', 'on_time', 1)
       end
       if c.status == 'sent' then
