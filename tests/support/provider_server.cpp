@@ -109,6 +109,12 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return;
+                        if (self->scripted_.close_after_answer) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                          self->stream_.socket().close(ignored);
+                          return;
+                        }
                         if (!self->response_.keep_alive()) {
                           beast::error_code ignored;
                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);

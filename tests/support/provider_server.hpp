@@ -31,6 +31,9 @@ struct ScriptedResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type defaults to JSON
   std::chrono::milliseconds delay{0};
   bool drop_connection = false;  // close the socket without answering
+  // Answer with keep-alive, then close the connection: a provider whose idle timeout ends the
+  // connection while the client holds it in its cache.
+  bool close_after_answer = false;
 };
 
 class ProviderServer {

@@ -3,6 +3,7 @@
 // maybe_delivered flag, and the loop staying responsive with hundreds of slow requests in flight.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 
 #include "daemon/net/curl_multi.hpp"
@@ -183,6 +184,35 @@ TEST_CASE("sequential requests to one provider reuse one connection", "[http_cli
   }
   CHECK(server.request_count() == 20);
   CHECK(server.connections_accepted() == 1);
+}
+
+// A cached connection stays registered with the event loop while idle (CurlMulti::on_socket).
+// Here the provider closes each one after answering: the idle registration must see the close
+// without waking libcurl, and the next connection, which usually gets the same descriptor
+// number, must be watched afresh (a stale registration would leave it unwatched: the request
+// would hang until the loop's 30 s limit).
+TEST_CASE("connections the provider closes while idle in the cache are replaced, not stuck",
+          "[http_client][curl_multi]") {
+  ProviderServer server([](const RecordedRequest&) {
+    ScriptedResponse r{200, "{}"};
+    r.close_after_answer = true;
+    return r;
+  });
+  boost::asio::io_context io;
+  CurlMulti curl(io);
+  for (int i = 0; i < 20; ++i) {
+    HttpRequest request;
+    request.url = server.url("/send");
+    request.body = "n=" + std::to_string(i);
+    REQUIRE(fetch(curl, request).status == 200);
+    // Let the close arrive while the connection sits in the cache.
+    boost::asio::steady_timer pause(io, 5ms);
+    bool paused = false;
+    pause.async_wait([&](boost::system::error_code) { paused = true; });
+    run_until(io, [&] { return paused; });
+  }
+  CHECK(server.request_count() == 20);
+  CHECK(server.connections_accepted() == 20);
 }
 
 TEST_CASE("500 slow requests in flight do not hold a fast one", "[http_client][curl_multi]") {
